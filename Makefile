@@ -1,0 +1,59 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is plumbing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+export FLASK_APP := service
+
+.PHONY: run test lint typecheck pytest install browser bench lock clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]' || exit 1
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the pinned requirements or the project metadata change.
+$(VENV)/.installed: $(BIN)/python requirements/dev.txt pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Browser tests drive Debian's Chromium through Playwright (Playwright's own browser
+# download cannot work offline). Installed once, when we are allowed to.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: install Debian's 'chromium' package (or set CHROMIUM_PATH)." >&2; exit 1; \
+	  fi; }
+
+run: install
+	$(BIN)/python -m service.devserver --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check service stripe_sandbox tests bench alembic
+	$(BIN)/ruff format --check service stripe_sandbox tests bench alembic
+
+typecheck: install
+	$(BIN)/mypy
+
+# pytest exits 5 when it collects nothing: an empty run must never pass.
+pytest: install browser
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+# Re-pin every dependency after editing pyproject.toml.
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links -o requirements/main.txt pyproject.toml
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements/dev.txt pyproject.toml
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,134 @@
+"""Shared fixtures: one migrated database per run, each test in a rolled-back transaction.
+
+SQLite by default; PostgreSQL when TEST_DATABASE_URL is set (CI does both).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from service import create_app
+from service.db import build_engine
+from service.extensions import db
+from service.migrations import upgrade_database
+from service.models import Base
+
+TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
+TEST_STRIPE_KEY = "sk_test_" + "T" * 24
+TEST_WEBHOOK_SECRET = "whsec_" + "w" * 32
+
+
+def _create_postgres_database(server_url: str) -> tuple[str, str]:
+    """Create an empty database for this run next to TEST_DATABASE_URL's."""
+    name = f"test_run_{secrets.token_hex(4)}"
+    admin = build_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(server_url: str, name: str) -> None:
+    admin = build_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def new_database_url(tmp_dir: Path) -> tuple[str, Any]:
+    """An empty database of the backend under test, and a function that removes it."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if server_url:
+        url, name = _create_postgres_database(server_url)
+        return url, lambda: _drop_postgres_database(server_url, name)
+    path = tmp_dir / f"test-{secrets.token_hex(4)}.db"
+    return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh database for the whole run, migrated to head by Alembic."""
+    with tempfile.TemporaryDirectory(prefix="contrib-tests-") as tmp:
+        url, remove = new_database_url(Path(tmp))
+        upgrade_database(url)
+        yield url
+        remove()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = build_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+def make_test_app(database_url: str, **overrides: Any) -> Flask:
+    """An app in test mode on the given database."""
+    settings: dict[str, Any] = {
+        "env": "test",
+        "database_url": database_url,
+        "secret_key": TEST_SECRET_KEY,
+        "stripe_secret_key": TEST_STRIPE_KEY,
+        "stripe_webhook_secrets": (TEST_WEBHOOK_SECRET,),
+        "public_base_url": "http://127.0.0.1:5000",
+        "allowed_embed_origins": ("https://news.example",),
+    }
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings for its `app`."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, engine: Engine, app_overrides: dict[str, Any]) -> Iterator[Flask]:
+    """The app with every session inside one transaction rolled back after the test."""
+    app = make_test_app(database_url, **app_overrides)
+    connection = engine.connect()
+    transaction = connection.begin()
+    db.bind_sessions(app, connection, join_transaction_mode="create_savepoint")
+    try:
+        yield app
+    finally:
+        transaction.rollback()
+        connection.close()
+        app.extensions["database"]["engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """The app's own session, for arranging data and checking results."""
+    with app.app_context():
+        yield db.session
+
+
+def truncate_all(engine: Engine) -> None:
+    """Empty every table (for tests whose app commits for real)."""
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
