@@ -33,11 +33,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
 
     from service import cli, errors, logging_setup
-    from service.extensions import db
+    from service.extensions import init_extensions
     from service.views import register_views
 
     logging_setup.configure(app, settings)
-    db.init_app(app)
+    init_extensions(app, settings)
     errors.init_app(app)
     register_views(app)
     cli.init_app(app)

@@ -1,5 +1,49 @@
 """Extensions, created unbound here and bound to an app in create_app."""
 
+from __future__ import annotations
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 from service.db import Database
+from service.settings import Settings
 
 db = Database()
+# The client IP comes from ProxyFix (only as many X-Forwarded-For hops as we trust).
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+def init_extensions(app: Flask, settings: Settings) -> None:
+    """Bind every extension to the app, configured from the settings."""
+    if settings.trusted_proxy_count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=settings.trusted_proxy_count,
+            x_proto=settings.trusted_proxy_count,
+            x_host=settings.trusted_proxy_count,
+        )
+    db.init_app(app)
+    app.config.update(
+        API_TITLE="Reader contributions API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        RATELIMIT_STORAGE_URI=(settings.redis_url or "memory://"),
+        RATELIMIT_ENABLED=True,
+        # A rate-limit store outage must not take donations down with it.
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+    )
+    # One Api per app: flask-smorest keeps the OpenAPI spec on the Api object.
+    app.extensions["smorest_api"] = Api(app)
+    limiter.init_app(app)
+
+
+def api_of(app: Flask) -> Api:
+    """The app's flask-smorest Api, for registering JSON API blueprints."""
+    api: Api = app.extensions["smorest_api"]
+    return api

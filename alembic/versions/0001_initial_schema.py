@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-25 02:58:07.613316
+Create Date: 2026-11-25 03:01:02.838340
 """
 
 from __future__ import annotations

@@ -1,12 +1,20 @@
-"""Blueprints, registered on the app in one place."""
+"""Blueprints, registered on the app in one place.
+
+JSON API blueprints are flask-smorest Blueprints registered through `api_of(app)` so
+they appear in /api/openapi.json; HTML pages are plain Flask blueprints.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from service.extensions import api_of
+
 
 def register_views(app: Flask) -> None:
     from service.views import health, support
 
+    api = api_of(app)
+    del api  # JSON API blueprints: api.register_blueprint(...)
     app.register_blueprint(health.bp)
     app.register_blueprint(support.bp)
