@@ -25,6 +25,8 @@ from service.extensions import db
 from service.migrations import upgrade_database
 from service.models import Base
 
+pytest_plugins = ["tests.live"]
+
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
 TEST_STRIPE_KEY = "sk_test_" + "T" * 24
 TEST_WEBHOOK_SECRET = "whsec_" + "w" * 32
