@@ -32,13 +32,14 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=256 * 1024,
     )
 
-    from service import cli, errors, logging_setup
+    from service import cli, errors, logging_setup, security_headers
     from service.extensions import init_extensions
     from service.views import register_views
 
     logging_setup.configure(app, settings)
     init_extensions(app, settings)
     errors.init_app(app)
+    security_headers.init_app(app, settings)
     register_views(app)
     cli.init_app(app)
     return app
