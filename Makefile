@@ -33,8 +33,8 @@ run: install
 	$(BIN)/python -m service.devserver --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check service stripe_sandbox tests bench alembic
-	$(BIN)/ruff format --check service stripe_sandbox tests bench alembic
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: install
 	$(BIN)/mypy
