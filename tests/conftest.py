@@ -81,8 +81,19 @@ def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
 
 
+_apps_to_dispose: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_test_apps() -> Iterator[None]:
+    """Close the connection pools of every app a test made (PostgreSQL warns otherwise)."""
+    yield
+    while _apps_to_dispose:
+        _apps_to_dispose.pop().extensions["database"]["engine"].dispose()
+
+
 def make_test_app(database_url: str, **overrides: Any) -> Flask:
-    """An app in test mode on the given database."""
+    """An app in test mode on the given database; its pool is closed after the test."""
     settings: dict[str, Any] = {
         "env": "test",
         "database_url": database_url,
@@ -93,7 +104,9 @@ def make_test_app(database_url: str, **overrides: Any) -> Flask:
         "allowed_embed_origins": ("https://news.example",),
     }
     settings.update(overrides)
-    return create_app(settings)
+    app = create_app(settings)
+    _apps_to_dispose.append(app)
+    return app
 
 
 @pytest.fixture
