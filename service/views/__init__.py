@@ -15,6 +15,9 @@ def register_views(app: Flask) -> None:
     from service.views import health, support
 
     api = api_of(app)
-    del api  # JSON API blueprints: api.register_blueprint(...)
     app.register_blueprint(health.bp)
     app.register_blueprint(support.bp)
+    from service.views import supporters_api, webhooks
+
+    api.register_blueprint(supporters_api.blp)
+    app.register_blueprint(webhooks.bp)
