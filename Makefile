@@ -46,8 +46,19 @@ pytest: install browser
 
 test: lint typecheck pytest
 
+# Benchmarks (minutes, not part of make test): gunicorn + PostgreSQL + wrk on loopback;
+# writes bench/RESULTS.md. wrk comes from Debian when we may install it; otherwise
+# the benchmarks fall back to a threaded Python client.
 bench: install
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's wrk for the benchmarks..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null \
+	      || echo "Could not install wrk; using the Python load generator." >&2; \
+	  else \
+	    echo "wrk is not installed; using the Python load generator." >&2; \
+	  fi; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: $(BIN)/python

@@ -1,0 +1,187 @@
+"""`make bench`: run every benchmark once and write bench/RESULTS.md.
+
+Everything runs on this machine over loopback: the service under gunicorn (the README's
+production command), PostgreSQL (BENCH_DATABASE_URL, default the local server), the
+Stripe sandbox standing in for Stripe, and wrk or a threaded Python client as the load.
+`python -m bench --quick` is a smaller run for checking that the benchmarks work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.machine import machine_facts
+from bench.servers import postgres_server_url, postgres_version
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} ms"
+
+
+def webhook_section(server_url: str, quick: bool) -> tuple[list[str], list[str]]:
+    from bench.webhook_bench import DUPLICATE_SENDERS, run_webhook_bench
+
+    one_off, monthly = (20, 10) if quick else (150, 50)
+    runs, expected, problems = run_webhook_bench(server_url, one_off=one_off, monthly=monthly)
+    lines = [
+        "## Webhook ingestion on PostgreSQL",
+        "",
+        f"Real events from {one_off} one-off and {monthly} monthly sandbox checkouts "
+        f"({expected.events} events of every type Stripe sends for them, ours and others), "
+        "signed as Stripe signs them and POSTed to `/webhooks/stripe` under gunicorn: "
+        "signature check, inbox row claimed once (unique event id, row lock), handler "
+        "applied in the same transaction, objects fetched back from the sandbox as from "
+        "Stripe. Each run starts on a fresh database.",
+        "",
+        "| run | deliveries | distinct events | distinct events/s | deliveries/s "
+        "| p50 | p99 | answered 5xx, then applied by the retry |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run.name} | {run.deliveries} | {run.distinct_events} "
+            f"| {run.events_per_second:.0f} | {run.deliveries_per_second:.0f} "
+            f"| {_ms(run.load.p50_ms)} | {_ms(run.load.p99_ms)} | {len(run.load.failed)} |"
+        )
+    lines += [
+        "",
+        f"Exactly-once check after each run (expected: {expected.events} events stored, "
+        f"{expected.donations} donations totalling {expected.donated_minor} cents, "
+        f"{expected.monthly} monthly donations, {expected.supporters} supporters):",
+        "",
+        "| run | events stored | failed | donations | cents | monthly | supporters |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in runs:
+        ledger = run.ledger
+        lines.append(
+            f"| {run.name} | {ledger.events} | {ledger.events_failed} | {ledger.donations} "
+            f"| {ledger.donated_minor} | {ledger.monthly} | {ledger.supporters} |"
+        )
+    verdict = (
+        f"**Exactly once: yes** — {DUPLICATE_SENDERS} concurrent copies of every event left "
+        "the same ledger as one copy."
+        if not problems
+        else "**Exactly once: NO** — " + "; ".join(problems)
+    )
+    lines += ["", verdict, ""]
+    return lines, problems
+
+
+def checkout_section(server_url: str, quick: bool) -> tuple[list[str], list[str]]:
+    from bench.checkout_bench import run_checkout_bench
+
+    sequential, concurrent = (50, 25) if quick else (300, 100)
+    runs = run_checkout_bench(server_url, sequential=sequential, concurrent=concurrent)
+    lines = [
+        "## Checkout API overhead",
+        "",
+        "`POST /api/v1/checkout` under gunicorn on PostgreSQL, with the sandbox as Stripe "
+        "answering at once. *Sandbox* is the sandbox's own time per Checkout Session "
+        "(measured inside it); *ours* is end-to-end minus that, per request (validation, "
+        "the attempt committed before Stripe is called, the stripe package, the outcome "
+        "committed, the loopback hop). Stripe's real latency (hundreds of ms) adds to this.",
+        "",
+        "| run | requests | req/s | p50 | p99 | sandbox p50 | sandbox p99 | ours p50 "
+        "| ours p99 | 201s | attempts recorded |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    problems = []
+    for run in runs:
+        lines.append(
+            f"| {run.name} | {run.load.requests} | {run.load.per_second:.0f} "
+            f"| {_ms(run.load.p50_ms)} | {_ms(run.load.p99_ms)} | {_ms(run.sandbox_p50_ms)} "
+            f"| {_ms(run.sandbox_p99_ms)} | {_ms(run.overhead_p50_ms)} "
+            f"| {_ms(run.overhead_p99_ms)} | {run.load.statuses.get(201, 0)} "
+            f"| {run.attempts_recorded} |"
+        )
+        if run.load.statuses.get(201, 0) != run.load.requests:
+            problems.append(f"checkout {run.name}: answers {run.load.statuses}")
+        if run.sessions_created != run.load.requests:
+            problems.append(
+                f"checkout {run.name}: {run.sessions_created} sessions for "
+                f"{run.load.requests} requests"
+            )
+    lines.append("")
+    return lines, problems
+
+
+def appeal_section(server_url: str, quick: bool) -> tuple[list[str], list[str]]:
+    try:
+        from bench import appeal_bench  # noqa: F401 (the appeals engineer's benchmark)
+    except ModuleNotFoundError:
+        lines = ["## Appeal endpoint", "", "Not run: bench/appeal_bench.py is missing.", ""]
+        return lines, ["appeal benchmark not run (bench/appeal_bench.py missing)"]
+    raise NotImplementedError
+
+
+SECTIONS: dict[str, Callable[[str, bool], tuple[list[str], list[str]]]] = {
+    "appeal": appeal_section,
+    "webhooks": webhook_section,
+    "checkout": checkout_section,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small runs, to check they work")
+    parser.add_argument(
+        "--only", choices=sorted(SECTIONS), action="append", help="run only these benchmarks"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    server_url = postgres_server_url()
+    try:
+        pg_version = postgres_version(server_url)
+    except Exception as error:
+        print(f"bench: PostgreSQL is needed at {server_url} ({error})", file=sys.stderr)
+        print("bench: set BENCH_DATABASE_URL (CREATE DATABASE allowed)", file=sys.stderr)
+        return 2
+
+    started = datetime.now(UTC)
+    began = time.monotonic()
+    body: list[str] = []
+    problems: list[str] = []
+    for name, section in SECTIONS.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"bench: {name}...", flush=True)
+        lines, found = section(server_url, args.quick)
+        body += lines
+        problems += found
+    minutes = (time.monotonic() - began) / 60
+
+    command = "make bench" + (
+        " (python -m bench " + " ".join(argv or sys.argv[1:]) + ")"
+        if (argv or sys.argv[1:])
+        else ""
+    )
+    header = [
+        "# Benchmark results",
+        "",
+        f"- Command: `{command}` (took {minutes:.1f} minutes)",
+        f"- Date: {started:%Y-%m-%d %H:%M} UTC",
+        "- Everything on one machine over loopback: client, gunicorn, PostgreSQL, sandbox.",
+        "",
+        "| machine | |",
+        "| --- | --- |",
+        *(f"| {key} | {value} |" for key, value in machine_facts(pg_version).items()),
+        "",
+    ]
+    args.output.write_text("\n".join(header + body).rstrip() + "\n")
+    print(f"bench: wrote {args.output}")
+    for problem in problems:
+        print(f"bench: PROBLEM: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
