@@ -82,7 +82,38 @@ def reconcile_command(since: datetime | None) -> None:
         raise click.ClickException(f"{report.failed} events failed; see stripe_events.error")
 
 
+@click.command("create-staff")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "viewer"]),
+    default="viewer",
+    show_default=True,
+    help="Admins also edit campaigns, replay events and manage staff.",
+)
+def create_staff_command(email: str, role: str) -> None:
+    """Add a staff account; the password comes from a prompt or STAFF_PASSWORD."""
+    import os
+
+    from service.extensions import db
+    from service.models import StaffRole
+    from service.staff_auth import StaffError, check_password_strength, create_staff_user
+
+    # Never an argument: arguments end up in shell history and in `ps` for everyone.
+    password = os.environ.get("STAFF_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        check_password_strength(password)
+        user = create_staff_user(db.session, email, password, StaffRole(role))
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"created {user.role.value} {user.email}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(recount_command)
     app.cli.add_command(reconcile_command)
+    app.cli.add_command(create_staff_command)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -14,6 +15,8 @@ from service.settings import Settings
 db = Database()
 # The client IP comes from ProxyFix (only as many X-Forwarded-For hops as we trust).
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+# Staff sign-in; the user loader and the sign-in view are set in init_extensions.
+login_manager = LoginManager()
 
 
 def init_extensions(app: Flask, settings: Settings) -> None:
@@ -41,6 +44,28 @@ def init_extensions(app: Flask, settings: Settings) -> None:
     # One Api per app: flask-smorest keeps the OpenAPI spec on the Api object.
     app.extensions["smorest_api"] = Api(app)
     limiter.init_app(app)
+    _init_login(app, settings)
+
+
+def _init_login(app: Flask, settings: Settings) -> None:
+    from service.staff_auth import SignedInStaff, load_staff_user
+
+    app.config.update(
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "staff.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    # "strong" drops the session when the client's IP or user agent changes.
+    login_manager.session_protection = "strong"
+
+    def _load_user(user_id: str) -> SignedInStaff | None:
+        return load_staff_user(db.session, user_id)
+
+    login_manager.user_loader(_load_user)
 
 
 def api_of(app: Flask) -> Api:

@@ -21,3 +21,6 @@ def register_views(app: Flask) -> None:
 
     api.register_blueprint(supporters_api.blp)
     app.register_blueprint(webhooks.bp)
+    from service.views import staff
+
+    app.register_blueprint(staff.bp)

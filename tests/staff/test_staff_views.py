@@ -1,0 +1,335 @@
+"""Staff pages: sign-in required everywhere, roles, CSRF, lists, editor and inbox."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from service.models import (
+    Campaign,
+    EventOutcome,
+    MonthlyStatus,
+    StaffRole,
+    StaffUser,
+    StripeEvent,
+    utcnow,
+)
+from tests.staff import factories
+from tests.staff.helpers import arranged, csrf_token, sign_in, token_from
+
+
+def _staff_urls(app: Flask) -> list[tuple[str, str]]:
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("staff.") or rule.endpoint == "staff.sign_in":
+            continue
+        path = rule.rule
+        for argument in rule.arguments:
+            path = re.sub(rf"<(?:\w+:)?{argument}>", "1", path)
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            urls.append((method, path))
+    return urls
+
+
+def test_every_staff_url_needs_sign_in(app: Flask, client: FlaskClient) -> None:
+    urls = _staff_urls(app)
+    # The enumeration itself must find the pages, or this test would pass vacuously.
+    assert ("GET", "/staff/") in urls and ("POST", "/staff/events/1/replay") in urls
+    assert len(urls) >= 15
+    for method, path in urls:
+        response = client.open(path, method=method)
+        assert response.status_code == 302, (method, path, response.status_code)
+        assert response.headers["Location"].startswith("/staff/sign-in?next="), (method, path)
+
+
+@pytest.fixture
+def viewer(app: Flask, client: FlaskClient) -> StaffUser:
+    with arranged(app) as session:
+        user = factories.staff_user(session, StaffRole.VIEWER)
+    assert sign_in(client, user.email).status_code == 302
+    return user
+
+
+@pytest.fixture
+def admin(app: Flask, client: FlaskClient) -> StaffUser:
+    with arranged(app) as session:
+        user = factories.staff_user(session, StaffRole.ADMIN)
+    assert sign_in(client, user.email).status_code == 302
+    return user
+
+
+def _campaign(app: Flask, **kwargs: Any) -> Campaign:
+    with arranged(app) as session:
+        return factories.campaign(session, **kwargs)
+
+
+def test_a_viewer_reads_but_cannot_edit(app: Flask, client: FlaskClient, viewer: StaffUser) -> None:
+    campaign = _campaign(app)
+    for path in (
+        "/staff/",
+        "/staff/campaigns",
+        "/staff/supporters",
+        "/staff/donations",
+        "/staff/events",
+    ):
+        assert client.get(path).status_code == 200, path
+    token = token_from(client, "/staff/")
+    assert client.get(f"/staff/campaigns/{campaign.id}/edit").status_code == 403
+    assert client.get("/staff/campaigns/new").status_code == 403
+    response = client.post(
+        f"/staff/campaigns/{campaign.id}/edit", data={"csrf_token": token, "name": "Hacked"}
+    )
+    assert response.status_code == 403
+    assert client.get("/staff/users").status_code == 403
+    assert client.post("/staff/events/1/replay", data={"csrf_token": token}).status_code == 403
+    assert "/edit" not in client.get("/staff/campaigns").get_data(as_text=True)
+    with arranged(app) as session:
+        assert session.get(Campaign, campaign.id).name == "Campaign spring"  # type: ignore[union-attr]
+
+
+def _edit_form_data(html: str) -> dict[str, str]:
+    """The edit form's fields as the browser would submit them (inputs and textareas)."""
+    data: dict[str, str] = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name is None:
+            continue
+        if 'type="checkbox"' in tag:
+            if "checked" in tag:
+                data[name.group(1)] = "y"
+        else:
+            data[name.group(1)] = value.group(1) if value else ""
+    for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>\s*([^<]*)</textarea>', html):
+        data[name] = value.replace("&#39;", "'").replace("&amp;", "&")
+    for name, value in re.findall(
+        r'<select[^>]*name="([^"]+)"[^>]*>.*?<option selected value="([^"]*)"', html, re.S
+    ):
+        data[name] = value
+    return data
+
+
+def test_an_admin_edits_campaign_copy_and_markup_is_removed(
+    app: Flask, client: FlaskClient, admin: StaffUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = _campaign(app, variants=("a", "b"))
+    invalidated: list[bool] = []
+    import service.views.staff as staff_views
+
+    monkeypatch.setattr(staff_views, "_invalidate_campaign_cache", lambda: invalidated.append(True))
+    page = client.get(f"/staff/campaigns/{campaign.id}/edit")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "a top heading" in html and 'class="appeal-preview appeal-top"' in html
+    data = _edit_form_data(html)
+    data["variants-0-top_heading"] = 'Help us <script>alert("x")</script>now'
+    data["variants-0-top_body"] = "<img src=x onerror=alert(1)>Join {supporters} &lt;b&gt;readers"
+    data["variants-1-weight"] = "3"
+    data["include_tags"] = "Politics, Housing ,politics"
+    response = client.post(f"/staff/campaigns/{campaign.id}/edit", data=data)
+    assert response.status_code == 302, re.findall(
+        r"class=\"error\">([^<]*)<", response.get_data(as_text=True)
+    )
+    assert invalidated == [True]
+    with arranged(app) as session:
+        saved = session.get(Campaign, campaign.id)
+        assert saved is not None
+        variant_a = next(v for v in saved.variants if v.key == "a")
+        top = next(c for c in variant_a.copies if c.placement == "top")
+        assert top.heading == "Help us now"
+        assert top.body == "Join {supporters} readers"
+        assert "<" not in top.body + top.heading
+        assert next(v for v in saved.variants if v.key == "b").weight == 3
+        assert saved.include_tags == ["politics", "housing"]
+
+
+def test_an_admin_creates_a_campaign(app: Flask, client: FlaskClient, admin: StaffUser) -> None:
+    token = token_from(client, "/staff/campaigns/new")
+    data = {
+        "csrf_token": token,
+        "name": "Winter drive",
+        "slug": "winter",
+        "active": "y",
+        "goal_supporters": "6000",
+        "goal_behaviour": "next_goal",
+        "goal_step": "500",
+        "priority": "1",
+        "min_articles_read": "0",
+        "variants-0-key": "a",
+        "variants-0-weight": "1",
+        "variants-0-top_heading": "We need your help",
+        "variants-0-top_body": "{supporters} readers already give.",
+        "variants-0-top_cta": "Contribute",
+    }
+    response = client.post("/staff/campaigns/new", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with arranged(app) as session:
+        saved = session.scalar(select(Campaign).where(Campaign.slug == "winter"))
+        assert saved is not None and saved.goal_step == 500
+        assert [c.placement.value for c in saved.variants[0].copies] == ["top"]
+
+
+def test_the_editor_refuses_half_written_copy_and_bad_dates(
+    app: Flask, client: FlaskClient, admin: StaffUser
+) -> None:
+    token = token_from(client, "/staff/campaigns/new")
+    data = {
+        "csrf_token": token,
+        "name": "Broken",
+        "slug": "broken",
+        "starts_at": "2026-05-02T10:00",
+        "ends_at": "2026-05-01T10:00",
+        "goal_behaviour": "thank_you",
+        "variants-0-key": "a",
+        "variants-0-weight": "1",
+        "variants-0-top_heading": "Only a heading",
+    }
+    response = client.post("/staff/campaigns/new", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "the end must be after the start" in body
+    assert "give the top box a heading, a body and a button" in body
+    with arranged(app) as session:
+        assert session.scalar(select(Campaign).where(Campaign.slug == "broken")) is None
+
+
+def test_forms_without_their_csrf_token_are_refused(
+    app: Flask, client: FlaskClient, admin: StaffUser
+) -> None:
+    campaign = _campaign(app)
+    data = _edit_form_data(
+        client.get(f"/staff/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    )
+    data["name"] = "Changed without a token"
+    del data["csrf_token"]
+    assert client.post(f"/staff/campaigns/{campaign.id}/edit", data=data).status_code == 400
+    data["csrf_token"] = "forged"
+    assert client.post(f"/staff/campaigns/{campaign.id}/edit", data=data).status_code == 400
+    assert client.post("/staff/sign-out", data={}).status_code == 400
+    assert client.post("/staff/users", data={"email": "x@paper.example"}).status_code == 400
+    with arranged(app) as session:
+        assert session.get(Campaign, campaign.id).name == "Campaign spring"  # type: ignore[union-attr]
+
+
+def test_supporter_and_donation_lists_filter_and_page(
+    app: Flask, client: FlaskClient, viewer: StaffUser
+) -> None:
+    now = utcnow()
+    with arranged(app) as session:
+        alice = factories.supporter(
+            session, email="alice@mail.example", supported_until=now + timedelta(days=30)
+        )
+        factories.supporter(
+            session, email="bob@mail.example", supported_until=now - timedelta(days=1)
+        )
+        for i in range(55):
+            factories.donation(
+                session,
+                supporter_id=alice.id,
+                email="alice@mail.example",
+                paid_at=now - timedelta(minutes=i),
+                amount_minor=1000 + i,
+            )
+        factories.donation(session, email="bob@mail.example", currency="gbp")
+    body = client.get("/staff/supporters?state=supporting").get_data(as_text=True)
+    assert "alice@mail.example" in body and "bob@mail.example" not in body
+    body = client.get("/staff/supporters?q=BOB").get_data(as_text=True)
+    assert "bob@mail.example" in body and "alice@mail.example" not in body
+    first = client.get("/staff/donations?q=alice").get_data(as_text=True)
+    assert first.count("<tr>") == 51  # header + 50 rows
+    assert 'rel="next"' in first and "€10.00" in first
+    second = client.get("/staff/donations?q=alice&page=2").get_data(as_text=True)
+    assert second.count("<tr>") == 6 and 'rel="next"' not in second
+    gbp = client.get("/staff/donations?currency=gbp").get_data(as_text=True)
+    assert "£10.00" in gbp and "alice@mail.example" not in gbp
+
+
+def test_the_event_inbox_lists_failures_and_an_admin_replays_one(
+    app: Flask, client: FlaskClient, admin: StaffUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with arranged(app) as session:
+        failed = factories.stripe_event(session, error="no such subscription sub_123")
+        factories.stripe_event(session, outcome=EventOutcome.IGNORED, error="not ours")
+        factories.stripe_event(
+            session, outcome=EventOutcome.APPLIED, error=None, type="charge.refunded"
+        )
+    body = client.get("/staff/events").get_data(as_text=True)
+    assert "no such subscription sub_123" in body and "not ours" in body
+    assert "charge.refunded" not in body
+    calls: list[str] = []
+
+    def fake_replay(session: Any, row: StripeEvent, settings: Any) -> EventOutcome:
+        calls.append(row.stripe_event_id)
+        row.outcome = EventOutcome.APPLIED
+        return EventOutcome.APPLIED
+
+    import service.views.staff as staff_views
+
+    monkeypatch.setattr(staff_views, "_replay_function", lambda: fake_replay)
+    token = csrf_token(client.get("/staff/events").get_data(as_text=True))
+    response = client.post(f"/staff/events/{failed.id}/replay", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert calls == [failed.stripe_event_id]
+    with arranged(app) as session:
+        assert session.get(StripeEvent, failed.id).outcome == EventOutcome.APPLIED  # type: ignore[union-attr]
+
+
+def test_admins_manage_staff(app: Flask, client: FlaskClient, admin: StaffUser) -> None:
+    token = token_from(client, "/staff/users")
+    response = client.post(
+        "/staff/users",
+        data={
+            "csrf_token": token,
+            "email": "new@paper.example",
+            "role": "viewer",
+            "password": "a long enough password",
+        },
+    )
+    assert response.status_code == 302
+    with arranged(app) as session:
+        new = session.scalar(select(StaffUser).where(StaffUser.email == "new@paper.example"))
+        assert new is not None and new.role == StaffRole.VIEWER
+    token = token_from(client, "/staff/users")
+    assert (
+        client.post(
+            f"/staff/users/{new.id}/role", data={"csrf_token": token, "role": "admin"}
+        ).status_code
+        == 302
+    )
+    # Nobody changes or removes their own account (so the last admin cannot vanish).
+    assert (
+        client.post(f"/staff/users/{admin.id}/remove", data={"csrf_token": token}).status_code
+        == 409
+    )
+    assert (
+        client.post(f"/staff/users/{new.id}/remove", data={"csrf_token": token}).status_code == 302
+    )
+    with arranged(app) as session:
+        assert session.get(StaffUser, new.id) is None
+
+
+def test_the_dashboard_shows_the_numbers_and_their_definitions(
+    app: Flask, client: FlaskClient, viewer: StaffUser
+) -> None:
+    now = utcnow()
+    with arranged(app) as session:
+        person = factories.supporter(
+            session, supported_until=now + timedelta(days=10), first_supported_at=now
+        )
+        factories.monthly(session, supporter_id=person.id, amount_minor=1500)
+        factories.monthly(session, status=MonthlyStatus.PAST_DUE, amount_minor=700)
+        factories.donation(session, amount_minor=2500, paid_at=now)
+    response = client.get("/staff/")
+    body = response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert 'data-metric="supporters">1<' in body
+    assert "€15.00" in body and "1 at risk (past due), €7.00" in body
+    assert "€25.00" in body
+    assert "A supporter is a distinct person" in body
+    assert body.count("<svg") == 2 and "<title" in body and "<desc" in body
