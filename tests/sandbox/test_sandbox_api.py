@@ -141,8 +141,13 @@ def test_missing_key_is_401(sandbox: SandboxServer) -> None:
 
 def test_configured_key_is_the_only_one_accepted() -> None:
     with SandboxServer(api_key=API_KEY) as sb:
-        good, other = make_client(sb.url), stripe.StripeClient(
-            "sk_test_another", base_addresses={"api": sb.url}, http_client=stripe.RequestsClient()
+        good, other = (
+            make_client(sb.url),
+            stripe.StripeClient(
+                "sk_test_another",
+                base_addresses={"api": sb.url},
+                http_client=stripe.RequestsClient(),
+            ),
         )
         try:
             with pytest.raises(stripe.InvalidRequestError):
