@@ -21,6 +21,12 @@ def register_views(app: Flask) -> None:
 
     api.register_blueprint(supporters_api.blp)
     app.register_blueprint(webhooks.bp)
+    from service import demo
+    from service.views import appeals_api, widget
+
+    api.register_blueprint(appeals_api.blp)
+    app.register_blueprint(widget.bp)
+    app.register_blueprint(demo.bp)
     from service.views import staff
 
     app.register_blueprint(staff.bp)

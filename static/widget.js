@@ -1,0 +1,430 @@
+/*! Reader contributions widget: appeal boxes on article pages.
+ * Plain JavaScript, no framework, no build step. Renders inside Shadow DOM, makes one
+ * appeal request per page view, and never throws into the host page.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (window.__supportWidget) return;
+  window.__supportWidget = true;
+
+  var DAY = 864e5;
+  var PLACES = ["top", "bottom"];
+  var PRESETS = { monthly: [500, 1000, 2000], one_off: [1000, 2500, 5000] };
+  var DEFAULT_PRESET = { monthly: 1000, one_off: 2500 };
+  var store = openStore();
+  var base, currency = "eur", dismissDays = 7, uid = 0;
+
+  function warn(error) {
+    try { if (window.console) console.warn("[support widget]", error); } catch (e) { /* ignore */ }
+  }
+  function safe(fn) {
+    return function () {
+      try { return fn.apply(this, arguments); } catch (e) { warn(e); }
+    };
+  }
+
+  function openStore() {
+    try {
+      var s = window.localStorage, k = "rc_probe";
+      s.setItem(k, "1");
+      s.removeItem(k);
+      return s;
+    } catch (e) {
+      var m = {};
+      return {
+        getItem: function (k) { return k in m ? m[k] : null; },
+        setItem: function (k, v) { m[k] = String(v); },
+        removeItem: function (k) { delete m[k]; }
+      };
+    }
+  }
+
+  function readerId() {
+    var id = store.getItem("rc_reader");
+    if (!/^\d{1,3}$/.test(id || "")) {
+      // Coarse on purpose: 1,000 buckets split A/B tests, keep URLs cacheable, and
+      // cannot single out a reader.
+      var r = new Uint32Array(1);
+      (window.crypto || { getRandomValues: function (a) { a[0] = Math.random() * 4e9; } })
+        .getRandomValues(r);
+      id = String(r[0] % 1000);
+      store.setItem("rc_reader", id);
+    }
+    return id;
+  }
+
+  function countRead(articleId) {
+    var reads = {}, now = Date.now(), keys, kept = {};
+    try { reads = JSON.parse(store.getItem("rc_reads") || "{}") || {}; } catch (e) { reads = {}; }
+    reads[articleId] = now;
+    keys = Object.keys(reads).filter(function (k) { return now - reads[k] < 30 * DAY; });
+    keys.sort(function (a, b) { return reads[b] - reads[a]; }).slice(0, 500)
+      .forEach(function (k) { kept[k] = reads[k]; });
+    store.setItem("rc_reads", JSON.stringify(kept));
+    return Object.keys(kept).length;
+  }
+
+  function dismissedUntil(p) { return Number(store.getItem("rc_dismissed_" + p) || 0); }
+
+  function articleBody() {
+    return document.querySelector("[data-article-body]") || document.querySelector("article");
+  }
+
+  function slotFor(p) {
+    var slot = document.querySelector('[data-support-appeal="' + p + '"]');
+    if (slot) return slot;
+    var body = articleBody();
+    if (!body || !body.parentNode) return null;
+    slot = document.createElement("div");
+    slot.setAttribute("data-support-appeal-slot", p);
+    body.parentNode.insertBefore(slot, p === "top" ? body : body.nextSibling);
+    return slot;
+  }
+
+  function hasSlot(p) {
+    return !!(document.querySelector('[data-support-appeal="' + p + '"]') || articleBody());
+  }
+
+  function articleUrl() {
+    var url = new URL(location.href);
+    url.searchParams.delete("support_session");
+    url.searchParams.delete("support_cancelled");
+    url.hash = "";
+    return url.toString();
+  }
+
+  function api(path, options) {
+    options = options || {};
+    options.credentials = "omit";
+    return fetch(base + path, options);
+  }
+
+  function beacon(type, answer) {
+    try {
+      api("/api/v1/appeal-events", {
+        method: "POST",
+        keepalive: true,
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          type: type, campaign: answer.campaign, variant: answer.variant,
+          placement: answer.placement
+        })
+      }).catch(function () { /* a lost beacon is fine */ });
+    } catch (e) { warn(e); }
+  }
+
+  function money(minor, frequency) {
+    var text;
+    try {
+      text = new Intl.NumberFormat(document.documentElement.lang || "en", {
+        style: "currency", currency: currency.toUpperCase(),
+        minimumFractionDigits: minor % 100 ? 2 : 0
+      }).format(minor / 100);
+    } catch (e) { text = (minor / 100).toFixed(2) + " " + currency.toUpperCase(); }
+    return frequency === "monthly" ? text + "/month" : text;
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k.slice(0, 2) === "on") node.addEventListener(k.slice(2), safe(attrs[k]));
+      else if (attrs[k] !== false && attrs[k] != null) node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(c); });
+    return node;
+  }
+
+  var CSS =
+    ":host{all:initial;display:block}" +
+    ".box{box-sizing:border-box;position:relative;margin:1.25em 0;padding:1.25em 3em 1.25em 1.25em;" +
+    "font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d232b;" +
+    "background:#f6f3ea;border-left:6px solid var(--support-accent,#0b5a8a);border-radius:4px}" +
+    ".bottom{background:#fff;border:1px solid #cfd6dd;border-top:6px solid var(--support-accent,#0b5a8a)}" +
+    "h2{margin:0 0 .4em;font-size:1.3em;line-height:1.25}p{margin:0 0 .8em}" +
+    "button,input{font:inherit}" +
+    ".cta,.go{min-height:44px;padding:.5em 1.3em;border:0;border-radius:4px;cursor:pointer;" +
+    "background:var(--support-accent,#0b5a8a);color:#fff;font-weight:600}" +
+    ".close{position:absolute;top:.4em;right:.4em;width:44px;height:44px;border:0;" +
+    "background:none;font-size:1.6em;line-height:1;color:#45505c;cursor:pointer;border-radius:4px}" +
+    "button:focus-visible,input:focus-visible+span,input[type=number]:focus-visible{" +
+    "outline:3px solid #e8a317;outline-offset:2px}" +
+    ".meter{height:8px;background:#dfe4e8;border-radius:4px;overflow:hidden;margin:0 0 .3em}" +
+    ".meter i{display:block;height:100%;background:var(--support-accent,#0b5a8a)}" +
+    ".goal{font-size:.875em;color:#45505c}" +
+    "fieldset{border:0;margin:0 0 .8em;padding:0}legend{font-weight:600;margin-bottom:.3em}" +
+    ".opts{display:flex;flex-wrap:wrap;gap:.5em}label{position:relative}" +
+    ".opts input{position:absolute;opacity:0;width:1px;height:1px}" +
+    ".opts span{display:inline-block;min-width:3.5em;min-height:44px;box-sizing:border-box;" +
+    "padding:.55em .9em;text-align:center;border:2px solid #8795a1;border-radius:4px;" +
+    "background:#fff;cursor:pointer}" +
+    ".opts input:checked+span{border-color:var(--support-accent,#0b5a8a);" +
+    "background:var(--support-accent,#0b5a8a);color:#fff}" +
+    "input[type=number]{width:7em;min-height:44px;box-sizing:border-box;padding:.4em;" +
+    "border:2px solid #8795a1;border-radius:4px;font-size:16px}" +
+    ".err{color:#a3161b;font-weight:600}.err:empty{display:none}" +
+        "@media (max-width:480px){.box{padding:1em 2.8em 1em 1em}h2{font-size:1.15em}" +
+    ".cta,.go{width:100%}}" +
+    "@media (prefers-reduced-motion:no-preference){.box{animation:rc-in .35s ease-out}}" +
+    "@keyframes rc-in{from{opacity:0;transform:translateY(-6px)}to{opacity:1;transform:none}}";
+
+  var sheet = null;
+  function style(root) {
+    // A constructed stylesheet needs no 'unsafe-inline' in the host page's CSP.
+    try {
+      sheet = sheet || new CSSStyleSheet();
+      if (!sheet.cssRules.length) sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      root.appendChild(el("style", { text: CSS }));
+    }
+  }
+
+  function mount(slot, node) {
+    var root = slot.shadowRoot || slot.attachShadow({ mode: "open" });
+    while (root.firstChild) root.removeChild(root.firstChild);
+    style(root);
+    root.appendChild(node);
+    return root;
+  }
+
+  function closeBox(slot, root, answer, remember) {
+    if (remember && answer) {
+      if (dismissDays > 0) store.setItem("rc_dismissed_" + answer.placement, Date.now() + dismissDays * DAY);
+      beacon("dismiss", answer);
+    }
+    while (root.firstChild) root.removeChild(root.firstChild);
+    // Keep focus somewhere sensible and say what happened.
+    var note = el("p", { role: "status", text: "Appeal closed." });
+    note.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)";
+    root.appendChild(note);
+    slot.setAttribute("tabindex", "-1");
+    slot.style.outline = "none";
+    try { slot.focus({ preventScroll: true }); } catch (e) { /* old browsers */ }
+  }
+
+  function closeButton(onclick) {
+    return el("button", { type: "button", "class": "close", "aria-label": "Close", title: "Close", onclick: onclick }, [
+      el("span", { "aria-hidden": "true", text: "\u00d7" })
+    ]);
+  }
+
+  function picker(answer, id) {
+    var frequency = "monthly";
+    var err = el("p", { "class": "err", role: "alert" });
+    var amounts = el("div", { "class": "opts" });
+    var custom = el("input", {
+      type: "number", inputmode: "decimal", min: "1", step: "0.01", id: id + "-other",
+      "aria-label": "Other amount in " + currency.toUpperCase(), placeholder: "Other"
+    });
+    var go = el("button", { type: "submit", "class": "go", text: "Continue to payment" });
+    var freqs = el("div", { "class": "opts" }, [["monthly", "Monthly"], ["one_off", "Once-off"]].map(function (f) {
+      return el("label", {}, [
+        el("input", {
+          type: "radio", name: id + "-f", value: f[0], checked: f[0] === frequency ? "" : false,
+          onchange: function () { frequency = f[0]; fillAmounts(); }
+        }),
+        el("span", { text: f[1] })
+      ]);
+    }));
+    function fillAmounts() {
+      while (amounts.firstChild) amounts.removeChild(amounts.firstChild);
+      PRESETS[frequency].forEach(function (minor) {
+        amounts.appendChild(el("label", {}, [
+          el("input", {
+            type: "radio", name: id + "-a", value: String(minor),
+            checked: minor === DEFAULT_PRESET[frequency] ? "" : false,
+            onchange: function () { custom.value = ""; }
+          }),
+          el("span", { text: money(minor) })
+        ]));
+      });
+      amounts.appendChild(custom);
+    }
+    custom.addEventListener("input", safe(function () {
+      if (!custom.value) return;
+      var checked = amounts.querySelector("input:checked");
+      if (checked) checked.checked = false;
+    }));
+    fillAmounts();
+    var form = el("form", { "class": "picker", id: id, hidden: "", novalidate: "" }, [
+      el("fieldset", {}, [el("legend", { text: "How often?" }), freqs]),
+      el("fieldset", {}, [el("legend", { text: "Amount" }), amounts]),
+      err, go
+    ]);
+    form.addEventListener("submit", safe(function (event) {
+      event.preventDefault();
+      var checked = amounts.querySelector("input:checked");
+      var amount = checked ? Number(checked.value) : Math.round(parseFloat(custom.value) * 100);
+      if (!(amount > 0)) {
+        err.textContent = "Please choose or enter an amount.";
+        (checked || custom).focus();
+        return;
+      }
+      err.textContent = "";
+      go.disabled = true;
+      go.setAttribute("aria-busy", "true");
+      go.textContent = "Opening secure payment\u2026";
+      api("/api/v1/checkout", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          frequency: frequency, amount: amount, currency: currency,
+          campaign: answer.campaign, variant: answer.variant, placement: answer.placement,
+          return_url: articleUrl()
+        })
+      }).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          if (r.ok && body.checkout_url) { location.assign(body.checkout_url); return; }
+          var error = new Error("checkout " + r.status);
+          error.shown = r.status === 429 ? "Too many attempts. Please wait a minute and try again."
+            : firstError(body);
+          throw error;
+        });
+      }).catch(function (e) {
+        err.textContent = (e && e.shown) || "Sorry, we couldn't start the payment. Please try again.";
+        go.disabled = false;
+        go.removeAttribute("aria-busy");
+        go.textContent = "Continue to payment";
+      });
+    }));
+    return form;
+  }
+
+  function firstError(body) {
+    var errors = body && body.errors && (body.errors.json || body.errors);
+    if (errors && typeof errors === "object") {
+      for (var k in errors) {
+        var v = errors[k];
+        if (Array.isArray(v) && typeof v[0] === "string") return v[0];
+      }
+    }
+    return body && body.code === 422 ? body.message : "";
+  }
+
+  function renderAppeal(p, answer) {
+    var slot = slotFor(p);
+    if (!slot) return;
+    var id = "rc" + (++uid);
+    var form = picker(answer, id + "-pick");
+    var cta = el("button", {
+      type: "button", "class": "cta", "aria-expanded": "false", "aria-controls": id + "-pick",
+      text: answer.cta || "Support us",
+      onclick: function () {
+        beacon("click", answer);
+        form.hidden = false;
+        cta.setAttribute("aria-expanded", "true");
+        cta.hidden = true;
+        var first = form.querySelector("input:checked");
+        if (first) first.focus();
+      }
+    });
+    var parts = [
+      closeButton(function () { closeBox(slot, root, answer, true); }),
+      el("h2", { id: id + "-h", text: answer.heading }),
+      el("p", { text: answer.body })
+    ];
+    if (answer.goal) {
+      var pct = Math.min(100, Math.round(100 * answer.supporters.count / answer.goal));
+      var bar = el("i");
+      bar.style.width = pct + "%";
+      parts.push(el("div", { "class": "meter", "aria-hidden": "true" }, [bar]));
+      var goal = answer.goal.toLocaleString("en");
+      parts.push(el("p", {
+        "class": "goal",
+        text: pct >= 100 ? "Goal of " + goal + " supporters reached"
+          : answer.supporters.count.toLocaleString("en") + " supporters of our goal of " + goal
+      }));
+    }
+    parts.push(cta, form);
+    var box = el("aside", {
+      "class": "box " + p, "aria-labelledby": id + "-h", "data-placement": p,
+      "data-campaign": answer.campaign, "data-variant": answer.variant
+    }, parts);
+    var root = mount(slot, box);
+    watchImpression(box, answer);
+  }
+
+  function watchImpression(box, answer) {
+    if (!("IntersectionObserver" in window)) { beacon("impression", answer); return; }
+    var seen = new IntersectionObserver(safe(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) {
+        seen.disconnect();
+        beacon("impression", answer);
+      }
+    }), { threshold: 0.5 });
+    seen.observe(box);
+  }
+
+  function renderThanks(result) {
+    var slot = slotFor("top");
+    if (!slot) return;
+    var text = "Your " + (result.display_amount || "") + (result.frequency === "monthly" ? " monthly" : "") +
+      " gift keeps our reporting free for everyone who needs it.";
+    var parts = [
+      closeButton(function () { closeBox(slot, root, null, false); }),
+      el("h2", { id: "rc-thanks-h", tabindex: "-1", text: "Thank you for supporting us" }),
+      el("p", { text: text })
+    ];
+    if (result.manage_url) {
+      parts.push(el("p", {}, [el("a", { href: result.manage_url, text: "Manage your monthly gift" })]));
+    }
+    var box = el("aside", { "class": "box top", role: "status", "aria-labelledby": "rc-thanks-h", "data-thanks": "" }, parts);
+    var root = mount(slot, box);
+    var heading = root.getElementById("rc-thanks-h");
+    if (heading) heading.focus({ preventScroll: true });
+  }
+
+  function requestAppeals(articleId, cfg) {
+    var now = Date.now();
+    var wanted = PLACES.filter(function (p) { return dismissedUntil(p) <= now && hasSlot(p); });
+    if (!wanted.length) return;
+    var q = new URLSearchParams({
+      placements: wanted.join(","), article_id: articleId, section: cfg.section || "",
+      tags: cfg.tags || "", articles_read: String(Math.min(countRead(articleId), 100)),
+      reader: readerId()
+    });
+    api("/api/v1/appeals?" + q.toString()).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(safe(function (answers) {
+      if (!answers) return;
+      wanted.forEach(function (p) {
+        var a = answers[p];
+        if (!a) return;
+        currency = a.currency || currency;
+        if (!cfg.dismissDays && a.dismiss_days != null) dismissDays = a.dismiss_days;
+        if (a.show) renderAppeal(p, a);
+      });
+    })).catch(warn);
+  }
+
+  var main = safe(function () {
+    if (!script || !script.src || !window.fetch || !Element.prototype.attachShadow) return;
+    var cfg = script.dataset || {};
+    base = new URL(script.src, location.href).origin;
+    if (cfg.dismissDays) dismissDays = Number(cfg.dismissDays) || 0;
+    var articleId = cfg.articleId || location.pathname;
+    var params = new URLSearchParams(location.search);
+    var session = params.get("support_session");
+    if (session || params.get("support_cancelled")) {
+      try { history.replaceState(history.state, "", articleUrl()); } catch (e) { /* ignore */ }
+    }
+    if (store.getItem("rc_supporter") === "1") { countRead(articleId); return; }
+    if (!session) { requestAppeals(articleId, cfg); return; }
+    api("/api/v1/checkout/sessions/" + encodeURIComponent(session)).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(safe(function (result) {
+      if (result && result.paid) {
+        store.setItem("rc_supporter", "1");
+        countRead(articleId);
+        renderThanks(result);
+      } else {
+        requestAppeals(articleId, cfg);
+      }
+    })).catch(warn);
+  });
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
+  else main();
+})();

@@ -1,0 +1,60 @@
+"""/widget.js caching, the demo seed, and the demo article's one script tag."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.demo import DEMO_CAMPAIGN_SLUG, seed_demo
+from service.models import AppealCopy, Campaign, CampaignVariant
+from service.settings import PROJECT_ROOT
+
+
+def test_widget_is_served_with_cache_headers_and_an_etag(client: FlaskClient) -> None:
+    response = client.get("/widget.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.data == (PROJECT_ROOT / "static" / "widget.js").read_bytes()
+    assert response.headers["Cache-Control"].startswith("public, max-age=3600")
+    again = client.get("/widget.js", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_widget_stays_small_and_never_uses_inner_html() -> None:
+    source = (PROJECT_ROOT / "static" / "widget.js").read_bytes()
+    assert len(gzip.compress(source, 9)) < 8 * 1024
+    # Copy is rendered as text, so nothing a campaign says can run on a publisher's page.
+    assert b"innerHTML" not in source and b"insertAdjacentHTML" not in source
+    assert b"eval(" not in source
+
+
+def test_seed_demo_is_idempotent(session: Session) -> None:
+    seed_demo(session)
+    seed_demo(session)
+    campaign = session.scalars(select(Campaign).where(Campaign.slug == DEMO_CAMPAIGN_SLUG)).one()
+    assert [v.key for v in campaign.variants] == ["a", "b"]
+    assert campaign.goal_supporters and "tragedy" in campaign.exclude_sections
+    assert session.scalar(select(func.count()).select_from(CampaignVariant)) == 2
+    assert session.scalar(select(func.count()).select_from(AppealCopy)) == 4
+
+
+def test_demo_article_embeds_the_widget_with_one_script_tag(client: FlaskClient) -> None:
+    html = client.get("/demo/article").get_data(as_text=True)
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert len(scripts) == 1
+    tag = scripts[0]
+    assert 'src="http://localhost/widget.js"' in tag and " async " in tag
+    assert 'data-article-id="port-carrig-flood-defences"' in tag
+    assert 'data-section="news"' in tag and 'data-tags="council,flooding,port-carrig"' in tag
+    assert '<div data-support-appeal="top"></div>' in html
+    assert "The Harbour Courier" in html
+
+
+def test_demo_article_in_an_excluded_section(client: FlaskClient) -> None:
+    html = client.get("/demo/article?section=tragedy").get_data(as_text=True)
+    assert 'data-section="tragedy"' in html
+    assert "data-support-appeal=" not in html
