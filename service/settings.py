@@ -40,6 +40,8 @@ class Settings:
     stripe_secret_key: str = field(default="", repr=False)
     stripe_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     stripe_api_base: str = ""
+    # Read timeout for each Stripe request; the stripe package retries twice on top.
+    stripe_timeout_seconds: float = 20.0
     allow_live_stripe_keys: bool = False
     public_base_url: str = "http://127.0.0.1:5000"
     allowed_embed_origins: tuple[str, ...] = ()
@@ -143,6 +145,7 @@ class Settings:
             stripe_webhook_secrets=_split(env.get("STRIPE_WEBHOOK_SECRET", "")),
             stripe_api_base=env.get("STRIPE_API_BASE", "").strip().rstrip("/"),
             allow_live_stripe_keys=_flag(env, "STRIPE_ALLOW_LIVE_KEYS"),
+            stripe_timeout_seconds=_int(env, "STRIPE_TIMEOUT_SECONDS", 20, minimum=1),
             public_base_url=(env.get("PUBLIC_BASE_URL") or cls.public_base_url).rstrip("/"),
             allowed_embed_origins=tuple(
                 _origin(o) for o in _split(env.get("ALLOWED_EMBED_ORIGINS", ""))

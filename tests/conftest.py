@@ -25,7 +25,7 @@ from service.extensions import db
 from service.migrations import upgrade_database
 from service.models import Base
 
-pytest_plugins = ["tests.live"]
+pytest_plugins = ["tests.live", "tests.stripe_fixtures"]
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
 TEST_STRIPE_KEY = "sk_test_" + "T" * 24

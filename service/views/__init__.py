@@ -12,9 +12,10 @@ from service.extensions import api_of
 
 
 def register_views(app: Flask) -> None:
-    from service.views import health, support
+    from service.views import checkout, health, support
 
     api = api_of(app)
+    api.register_blueprint(checkout.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(support.bp)
     from service.views import supporters_api, webhooks

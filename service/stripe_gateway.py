@@ -1,0 +1,324 @@
+"""The one door to Stripe: every call the service makes goes through these functions.
+
+Callers get plain values back (dataclasses, dicts, strings) and one exception type,
+`GatewayError`, so nothing outside this module depends on the `stripe` package.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import stripe
+from stripe.params.checkout import SessionCreateParams
+
+from service.settings import Settings
+
+log = logging.getLogger("service.stripe_gateway")
+
+PINNED_API_VERSION = "2026-10-28.endive"
+OUR_METADATA_KEY = "app"
+OUR_METADATA_VALUE = "reader-contributions"
+MAX_NETWORK_RETRIES = 2
+# (connect, read) seconds; Checkout creation is on the reader's click, so fail fast.
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+class GatewayError(Exception):
+    """Stripe could not do what we asked; `retryable` says whether trying again may help."""
+
+    def __init__(self, message: str, retryable: bool, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.http_status = http_status
+
+    @property
+    def not_found(self) -> bool:
+        return self.http_status == 404
+
+
+@dataclass(frozen=True)
+class CreatedCheckoutSession:
+    """A Checkout Session we just created: where to send the reader."""
+
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CheckoutSessionInfo:
+    """What the service needs to know about a Checkout Session, read live from Stripe."""
+
+    id: str
+    status: str
+    payment_status: str
+    mode: str
+    amount_total: int
+    currency: str
+    customer_id: str | None
+    subscription_id: str | None
+    payment_intent_id: str | None
+    customer_email: str | None
+    metadata: dict[str, str]
+
+    @property
+    def paid(self) -> bool:
+        """True once the reader has paid (or nothing was due), as Stripe says."""
+        return self.status == "complete" and self.payment_status in {
+            "paid",
+            "no_payment_required",
+        }
+
+
+def our_metadata(**attribution: str | None) -> dict[str, str]:
+    """Our marker plus the given attribution, leaving out empty values."""
+    metadata = {OUR_METADATA_KEY: OUR_METADATA_VALUE}
+    metadata.update({key: value for key, value in attribution.items() if value})
+    return metadata
+
+
+def is_ours(metadata: Any) -> bool:
+    """True when a Stripe object's metadata carries our marker."""
+    try:
+        return bool(metadata) and metadata.get(OUR_METADATA_KEY) == OUR_METADATA_VALUE
+    except AttributeError:
+        return False
+
+
+def stripe_client(settings: Settings) -> stripe.StripeClient:
+    """The StripeClient for these settings (one per key, base and timeout per process)."""
+    return _client(
+        settings.stripe_secret_key, settings.stripe_api_base, settings.stripe_timeout_seconds
+    )
+
+
+@lru_cache(maxsize=8)
+def _client(secret_key: str, api_base: str, timeout: float) -> stripe.StripeClient:
+    if not secret_key:
+        raise GatewayError("Stripe is not configured (STRIPE_SECRET_KEY is empty)", False)
+    return stripe.StripeClient(
+        secret_key,
+        stripe_version=PINNED_API_VERSION,
+        base_addresses={"api": api_base} if api_base else None,
+        max_network_retries=MAX_NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=(CONNECT_TIMEOUT_SECONDS, timeout)),
+    )
+
+
+def _gateway_error(error: stripe.StripeError, doing: str) -> GatewayError:
+    """Turn any stripe error into a GatewayError, logging what helps and no secrets."""
+    status = error.http_status
+    retryable = isinstance(error, stripe.APIConnectionError | stripe.RateLimitError) or (
+        status is not None and status >= 500
+    )
+    log.warning(
+        "stripe error while %s: %s (http %s, code %s, request %s)",
+        doing,
+        type(error).__name__,
+        status,
+        error.code,
+        error.request_id,
+    )
+    if isinstance(error, stripe.APIConnectionError):
+        message = "Could not reach Stripe"
+    elif status == 404:
+        message = "Stripe has no such object"
+    else:
+        message = f"Stripe refused while {doing}"
+    return GatewayError(message, retryable, http_status=status)
+
+
+def create_checkout_session(
+    settings: Settings,
+    *,
+    attempt_id: str,
+    frequency: str,
+    amount_minor: int,
+    currency: str,
+    product_name: str,
+    success_url: str,
+    cancel_url: str,
+    metadata: dict[str, str],
+    customer_email: str | None = None,
+) -> CreatedCheckoutSession:
+    """Create a Checkout Session for one donation attempt (idempotent per attempt)."""
+    params: SessionCreateParams = {
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "client_reference_id": attempt_id,
+        "metadata": metadata,
+    }
+    if customer_email:
+        params["customer_email"] = customer_email
+    if frequency == "monthly":
+        params["mode"] = "subscription"
+        params["line_items"] = [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": currency,
+                    "unit_amount": amount_minor,
+                    "recurring": {"interval": "month"},
+                    "product_data": {"name": product_name},
+                },
+            }
+        ]
+        params["subscription_data"] = {"metadata": metadata}
+    else:
+        params["mode"] = "payment"
+        params["submit_type"] = "donate"
+        # Every donation gets a Stripe customer, so supporters are counted by customer.
+        params["customer_creation"] = "always"
+        params["line_items"] = [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": currency,
+                    "unit_amount": amount_minor,
+                    "product_data": {"name": product_name},
+                },
+            }
+        ]
+        params["payment_intent_data"] = {"metadata": metadata}
+    try:
+        session = stripe_client(settings).v1.checkout.sessions.create(
+            params, {"idempotency_key": f"checkout-attempt-{attempt_id}"}
+        )
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "creating a checkout session") from error
+    if not session.url:
+        raise GatewayError("Stripe returned a checkout session without a URL", False)
+    return CreatedCheckoutSession(id=session.id, url=session.url)
+
+
+def _id_of(value: Any) -> str | None:
+    """The id of an expandable field, whether Stripe sent the id or the object."""
+    if value is None or isinstance(value, str):
+        return value
+    return str(value.id)
+
+
+def _plain_metadata(metadata: Any) -> dict[str, str]:
+    if not metadata:
+        return {}
+    return {str(key): str(value) for key, value in metadata.to_dict().items()}
+
+
+def retrieve_checkout_session(settings: Settings, session_id: str) -> CheckoutSessionInfo:
+    """Fetch a Checkout Session's current state from Stripe."""
+    try:
+        session = stripe_client(settings).v1.checkout.sessions.retrieve(session_id)
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "fetching a checkout session") from error
+    details = session.customer_details
+    return CheckoutSessionInfo(
+        id=session.id,
+        status=session.status or "open",
+        payment_status=session.payment_status,
+        mode=session.mode,
+        amount_total=session.amount_total or 0,
+        currency=(session.currency or "").lower(),
+        customer_id=_id_of(session.customer),
+        subscription_id=_id_of(session.subscription),
+        payment_intent_id=_id_of(session.payment_intent),
+        customer_email=session.customer_email or (details.email if details else None),
+        metadata=_plain_metadata(session.metadata),
+    )
+
+
+def create_portal_session(
+    settings: Settings, *, customer_id: str, return_url: str, request_id: str
+) -> str:
+    """Open a Customer Portal session for a customer and return its URL."""
+    try:
+        portal = stripe_client(settings).v1.billing_portal.sessions.create(
+            {"customer": customer_id, "return_url": return_url},
+            {"idempotency_key": f"portal-{request_id}"},
+        )
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "opening the customer portal") from error
+    return portal.url
+
+
+# -- reading Stripe's current state (webhooks, ledger, reconcile) --------------------------
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    plain: dict[str, Any] = obj.to_dict(recursive=True)
+    return plain
+
+
+def _fetch(doing: str, call: Any, object_id: str, expand: tuple[str, ...]) -> dict[str, Any]:
+    params: dict[str, Any] = {"expand": list(expand)} if expand else {}
+    try:
+        return _plain(call(object_id, params))
+    except stripe.StripeError as error:
+        raise _gateway_error(error, doing) from error
+
+
+def fetch_checkout_session(
+    settings: Settings, session_id: str, *, expand: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A Checkout Session as Stripe has it now, as a plain dict."""
+    client = stripe_client(settings)
+    return _fetch(
+        "fetching a checkout session", client.v1.checkout.sessions.retrieve, session_id, expand
+    )
+
+
+def fetch_subscription(
+    settings: Settings, subscription_id: str, *, expand: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A subscription as Stripe has it now (canceled ones stay retrievable)."""
+    client = stripe_client(settings)
+    return _fetch(
+        "fetching a subscription", client.v1.subscriptions.retrieve, subscription_id, expand
+    )
+
+
+def fetch_invoice(
+    settings: Settings, invoice_id: str, *, expand: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """An invoice as Stripe has it now; expand `payments` to see what paid it."""
+    client = stripe_client(settings)
+    return _fetch("fetching an invoice", client.v1.invoices.retrieve, invoice_id, expand)
+
+
+def fetch_charge(
+    settings: Settings, charge_id: str, *, expand: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A charge as Stripe has it now (refunded total, disputed flag, metadata)."""
+    client = stripe_client(settings)
+    return _fetch("fetching a charge", client.v1.charges.retrieve, charge_id, expand)
+
+
+def fetch_payment_intent(
+    settings: Settings, payment_intent_id: str, *, expand: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A payment intent as Stripe has it now; expand `latest_charge` for its charge."""
+    client = stripe_client(settings)
+    return _fetch(
+        "fetching a payment intent", client.v1.payment_intents.retrieve, payment_intent_id, expand
+    )
+
+
+def fetch_customer(settings: Settings, customer_id: str) -> dict[str, Any]:
+    """A customer as Stripe has it now (for the email that joins customers into people)."""
+    client = stripe_client(settings)
+    return _fetch("fetching a customer", client.v1.customers.retrieve, customer_id, ())
+
+
+def list_events_since(settings: Settings, created_from: int) -> list[dict[str, Any]]:
+    """Every event Stripe still holds created at or after a Unix time, oldest first."""
+    client = stripe_client(settings)
+    try:
+        page = client.v1.events.list({"created": {"gte": created_from}, "limit": 100})
+        events = [_plain(event) for event in page.auto_paging_iter()]
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "listing events") from error
+    # Stripe lists newest first; applying oldest first keeps the story in order.
+    events.reverse()
+    return events

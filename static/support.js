@@ -1,0 +1,110 @@
+/* Support page, made nicer with JavaScript: live amount checks, a clear button label,
+   no double submits. Without it the form still posts and the server checks everything.
+   On the thank-you page it remembers this browser as a supporter. */
+(function () {
+  "use strict";
+
+  var thanks = document.querySelector("[data-supporter-thanks]");
+  if (thanks) {
+    try { window.localStorage.setItem("rc_supporter", "1"); } catch (e) { /* private mode */ }
+  }
+
+  var form = document.querySelector("[data-give-form]");
+  if (!form) { return; }
+  var status = form.querySelector("[data-form-status]");
+  var amountError = form.querySelector("[data-amount-error]");
+  var custom = form.querySelector("#custom-amount");
+  var button = form.querySelector("[data-give-button]");
+  var symbol = (form.querySelector(".money-input span") || {}).textContent || "";
+
+  function parseMinor(text) {
+    var cleaned = text.replace(symbol, "").trim();
+    if (cleaned.indexOf(",") !== -1 && cleaned.indexOf(".") === -1) {
+      cleaned = cleaned.replace(",", ".");
+    }
+    if (!/^\d+(\.\d{1,2})?$/.test(cleaned)) { return null; }
+    var parts = cleaned.split(".");
+    return parseInt(parts[0], 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
+  }
+  var minimum = parseMinor(form.dataset.minimum.replace(/[^\d.]/g, ""));
+  var maximum = parseMinor(form.dataset.maximum.replace(/[^\d.,]/g, "").replace(/,/g, ""));
+
+  function frequency() {
+    var checked = form.querySelector("input[name=frequency]:checked");
+    return checked ? checked.value : "monthly";
+  }
+  function preset() {
+    var checked = form.querySelector("input[name=amount_" + frequency() + "]:checked");
+    return checked && checked.value !== "other" ? parseInt(checked.value, 10) : null;
+  }
+  function chosenAmount() {
+    return custom.value.trim() ? parseMinor(custom.value) : preset();
+  }
+  function label(minor) {
+    var whole = minor % 100 === 0;
+    return symbol + (whole ? String(minor / 100) : (minor / 100).toFixed(2));
+  }
+  function problem() {
+    var amount = chosenAmount();
+    if (amount === null) {
+      return custom.value.trim() ? "Enter an amount like 10 or 12.50." : "Choose an amount or enter your own.";
+    }
+    if (amount < minimum) { return "The smallest gift is " + form.dataset.minimum + "."; }
+    if (amount > maximum) { return "The largest gift we can take online is " + form.dataset.maximum + "."; }
+    return null;
+  }
+  function showProblem(message) {
+    amountError.textContent = message || "";
+    amountError.hidden = !message;
+    if (message) { custom.setAttribute("aria-invalid", "true"); } else { custom.removeAttribute("aria-invalid"); }
+  }
+  function refresh() {
+    var amount = chosenAmount();
+    var ok = amount !== null && !problem();
+    button.textContent = ok
+      ? "Give " + label(amount) + (frequency() === "monthly" ? " a month" : " once")
+      : "Continue to secure payment";
+  }
+
+  form.addEventListener("change", function (event) {
+    if (event.target.name && event.target.name.indexOf("amount_") === 0) {
+      if (event.target.value === "other") { custom.focus(); } else { custom.value = ""; }
+      showProblem(null);
+    }
+    refresh();
+  });
+  custom.addEventListener("input", function () {
+    if (custom.value.trim()) {
+      var other = form.querySelector("input[name=amount_" + frequency() + "][value=other]");
+      if (other) { other.checked = true; }
+    }
+    if (!amountError.hidden) { showProblem(problem()); }
+    refresh();
+  });
+  form.addEventListener("submit", function (event) {
+    var message = problem();
+    if (message) {
+      event.preventDefault();
+      showProblem(message);
+      status.innerHTML = "";
+      var p = document.createElement("p");
+      p.className = "error";
+      p.textContent = message;
+      status.appendChild(p);
+      custom.focus();
+      return;
+    }
+    // The server would open the same Checkout Session anyway; this just avoids the wait.
+    if (form.dataset.submitting) { event.preventDefault(); return; }
+    form.dataset.submitting = "1";
+    button.disabled = true;
+    button.textContent = "Opening secure payment…";
+  });
+  window.addEventListener("pageshow", function () {
+    // Coming back from Stripe with the back button: let them try again.
+    delete form.dataset.submitting;
+    button.disabled = false;
+    refresh();
+  });
+  refresh();
+})();
