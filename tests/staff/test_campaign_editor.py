@@ -1,0 +1,32 @@
+"""Copy sanitising: nothing executable survives, plain text does."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.campaign_editor import parse_labels, sanitise_copy
+
+
+def test_tags_and_scripts_are_removed_and_text_is_kept() -> None:
+    assert sanitise_copy("<b>Help</b> us <script>alert(1)</script>now") == "Help us now"
+    assert sanitise_copy('<img src=x onerror="alert(1)">Hi') == "Hi"
+    assert sanitise_copy("Tom & Jerry say 5 < 6") == "Tom & Jerry say 5 < 6"
+    assert sanitise_copy("Join {supporters} readers") == "Join {supporters} readers"
+    assert sanitise_copy("  line one\r\nline two \x00") == "line one\nline two"
+
+
+def test_tags_hidden_as_entities_do_not_come_back() -> None:
+    assert "<" not in sanitise_copy("&lt;script&gt;alert(1)&lt;/script&gt;x")
+    assert "<" not in sanitise_copy("&amp;lt;img src=x onerror=alert(1)&amp;gt;")
+
+
+@given(st.text(alphabet=st.sampled_from(list("<>/&;ltgamp =\"'scriptimgonerror!x"))))
+def test_sanitised_copy_never_contains_a_tag(text: str) -> None:
+    import re
+
+    assert not re.search(r"<[a-zA-Z/!?]", sanitise_copy(text))
+
+
+def test_labels_are_lowercase_unique_and_plain() -> None:
+    assert parse_labels("Politics, housing ,POLITICS,,<b>x</b>") == ["politics", "housing", "x"]
