@@ -88,7 +88,7 @@ class SandboxServer:
             self.webhooks.start()
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.02},
             name=f"stripe-sandbox-{self.port}",
             daemon=True,
         )

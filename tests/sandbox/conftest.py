@@ -56,7 +56,7 @@ class WebhookReceiver:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/webhooks/stripe"
         self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
 
     def start(self) -> WebhookReceiver:
