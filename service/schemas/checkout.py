@@ -131,6 +131,9 @@ class CheckoutSessionStatusSchema(Schema):
 
 
 class NotFoundSchema(Schema):
+    # The shape of every JSON error from service/errors.py.
+    code = fields.Integer(required=True)
+    status = fields.String(required=True)
     message = fields.String(required=True)
 
 
