@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -29,12 +28,13 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from service import appeals, charts, reports
-from service.campaign_editor import (
+from service.campaign_editor import save_campaign
+from service.campaigns import (
     CampaignError,
-    CampaignValues,
-    CopyValues,
-    VariantValues,
-    save_campaign,
+    CampaignInput,
+    CopyInput,
+    VariantInput,
+    invalidate_campaign_cache,
 )
 from service.csv_export import csv_response, format_minor
 from service.extensions import db, limiter, login_manager
@@ -68,6 +68,7 @@ from service.staff_forms import (
     SignInForm,
 )
 from service.supporters import display_count
+from service.webhooks import replay_event
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -283,22 +284,22 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value else None
 
 
-def _values_from_form(form: CampaignForm, slug: str) -> CampaignValues:
+def _input_from_form(form: CampaignForm, slug: str) -> CampaignInput:
     variants = []
     for entry in form.variants.entries:
         sub = entry.form
         if not sub.key.data or sub.remove.data:
             continue
-        copies = {}
+        copies: dict[str, CopyInput] = {}
         for placement in Placement:
             parts = [
                 (getattr(sub, f"{placement.value}_{part}").data or "").strip()
                 for part in ("heading", "body", "cta")
             ]
             if all(parts):
-                copies[placement] = CopyValues(*parts)
-        variants.append(VariantValues(sub.key.data, sub.weight.data or 0, copies))
-    return CampaignValues(
+                copies[placement.value] = CopyInput(*parts)
+        variants.append(VariantInput(sub.key.data, sub.weight.data or 0, copies))
+    return CampaignInput(
         name=form.name.data,
         slug=slug,
         active=bool(form.active.data),
@@ -306,28 +307,17 @@ def _values_from_form(form: CampaignForm, slug: str) -> CampaignValues:
         ends_at=_aware(form.ends_at.data),
         priority=form.priority.data or 0,
         goal_supporters=form.goal_supporters.data,
-        goal_behaviour=GoalBehaviour(form.goal_behaviour.data),
+        goal_behaviour=GoalBehaviour(form.goal_behaviour.data).value,
         goal_step=form.goal_step.data,
         thank_you_heading=form.thank_you_heading.data or "",
         thank_you_body=form.thank_you_body.data or "",
-        include_sections=[form.include_sections.data or ""],
-        exclude_sections=[form.exclude_sections.data or ""],
-        include_tags=[form.include_tags.data or ""],
-        exclude_tags=[form.exclude_tags.data or ""],
+        include_sections=(form.include_sections.data or "").split(","),
+        exclude_sections=(form.exclude_sections.data or "").split(","),
+        include_tags=(form.include_tags.data or "").split(","),
+        exclude_tags=(form.exclude_tags.data or "").split(","),
         min_articles_read=form.min_articles_read.data or 0,
         variants=variants,
     )
-
-
-def _invalidate_campaign_cache() -> None:
-    """Tell the appeal endpoint's cache that campaigns changed (appeals owns the cache)."""
-    try:
-        campaigns_module = importlib.import_module("service.campaigns")
-    except ImportError:
-        return
-    invalidate = getattr(campaigns_module, "invalidate_campaign_cache", None)
-    if invalidate is not None:
-        invalidate()
 
 
 def _edit_campaign(campaign: Campaign | None) -> ResponseReturnValue:
@@ -336,15 +326,15 @@ def _edit_campaign(campaign: Campaign | None) -> ResponseReturnValue:
         _fill_form(form, campaign)
     if request.method == "GET":
         _add_blank_variant(form)
-    error = None
+    errors: dict[str, str] = {}
     if form.validate_on_submit():
         slug = campaign.slug if campaign is not None else form.slug.data
         try:
-            saved = save_campaign(db.session, campaign, _values_from_form(form, slug))
+            saved = save_campaign(db.session, campaign, _input_from_form(form, slug))
         except CampaignError as exc:
-            error = str(exc)
+            errors = exc.errors
         else:
-            _invalidate_campaign_cache()
+            invalidate_campaign_cache()
             flash(f"Saved {saved.name}. Readers see the change within a few seconds.", "ok")
             return redirect(url_for("staff.edit_campaign", campaign_id=saved.id))
     elif request.method == "POST" and form.csrf_token.errors:
@@ -355,7 +345,7 @@ def _edit_campaign(campaign: Campaign | None) -> ResponseReturnValue:
         "staff/campaign_edit.html",
         form=form,
         campaign=campaign,
-        error=error,
+        errors=errors,
         supporters_display=display_count(count.count),
         supporters_count=count.count,
         fill=appeals.fill,
@@ -536,15 +526,6 @@ def donations_csv() -> ResponseReturnValue:
 # Event inbox -----------------------------------------------------------------------------
 
 
-def _replay_function() -> Any:
-    """The webhooks module's replay_event, when that module provides it."""
-    try:
-        webhooks = importlib.import_module("service.webhooks")
-    except ImportError:
-        return None
-    return getattr(webhooks, "replay_event", None)
-
-
 @bp.get("/events")
 def events() -> ResponseReturnValue:
     wanted = request.args.get("outcome", "")
@@ -567,7 +548,6 @@ def events() -> ResponseReturnValue:
         page=page,
         has_next=has_next,
         query=_query_without_page(),
-        can_replay=_replay_function() is not None,
         replay_form=ConfirmForm(),
         pretty=lambda payload: json.dumps(payload, indent=2, sort_keys=True)[:20_000],
     )
@@ -579,9 +559,6 @@ def replay(event_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400, "The form expired. Please reload the page and try again.")
-    replay_event = _replay_function()
-    if replay_event is None:
-        abort(501, "Replaying events is not available in this version.")
     row = db.session.get(StripeEvent, event_id)
     if row is None:
         abort(404)

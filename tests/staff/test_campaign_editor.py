@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy.orm import Session
 
-from service.campaign_editor import parse_labels, sanitise_copy
+from service.campaign_editor import parse_labels, sanitise_copy, save_campaign
 
 
 def test_tags_and_scripts_are_removed_and_text_is_kept() -> None:
@@ -30,3 +32,42 @@ def test_sanitised_copy_never_contains_a_tag(text: str) -> None:
 
 def test_labels_are_lowercase_unique_and_plain() -> None:
     assert parse_labels("Politics, housing ,POLITICS,,<b>x</b>") == ["politics", "housing", "x"]
+
+
+def test_copy_that_is_only_markup_is_refused(session: Session) -> None:
+    from service.campaigns import CampaignError, CampaignInput, CopyInput, VariantInput
+
+    data = CampaignInput(
+        slug="sneaky",
+        name="Sneaky",
+        variants=[
+            VariantInput(
+                key="a", copies={"top": CopyInput("<script>alert(1)</script>", "Body", "Go")}
+            )
+        ],
+    )
+    with pytest.raises(CampaignError) as error:
+        save_campaign(session, None, data)
+    assert "variants.a.top" in error.value.errors
+
+
+def test_saved_copy_is_plain_text(session: Session) -> None:
+    from service.campaigns import CampaignInput, CopyInput, VariantInput
+
+    data = CampaignInput(
+        slug="plain",
+        name="<i>Plain</i>",
+        thank_you_heading="<b>Thanks</b>",
+        include_tags=["<b>Politics</b>", "politics"],
+        variants=[
+            VariantInput(
+                key="a",
+                copies={"bottom": CopyInput("Hi <svg onload=alert(1)>", "Body & more", "Go")},
+            )
+        ],
+    )
+    campaign = save_campaign(session, None, data)
+    copy = campaign.variants[0].copies[0]
+    assert (copy.heading, copy.body, copy.cta) == ("Hi", "Body & more", "Go")
+    assert (campaign.name, campaign.thank_you_heading) == ("Plain", "Thanks")
+    assert campaign.include_tags == ["politics"]

@@ -122,7 +122,10 @@ def test_an_admin_edits_campaign_copy_and_markup_is_removed(
     invalidated: list[bool] = []
     import service.views.staff as staff_views
 
-    monkeypatch.setattr(staff_views, "_invalidate_campaign_cache", lambda: invalidated.append(True))
+    real = staff_views.invalidate_campaign_cache
+    monkeypatch.setattr(
+        staff_views, "invalidate_campaign_cache", lambda: (invalidated.append(True), real())
+    )
     page = client.get(f"/staff/campaigns/{campaign.id}/edit")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -146,7 +149,7 @@ def test_an_admin_edits_campaign_copy_and_markup_is_removed(
         assert top.body == "Join {supporters} readers"
         assert "<" not in top.body + top.heading
         assert next(v for v in saved.variants if v.key == "b").weight == 3
-        assert saved.include_tags == ["politics", "housing"]
+        assert saved.include_tags == ["housing", "politics"]
 
 
 def test_an_admin_creates_a_campaign(app: Flask, client: FlaskClient, admin: StaffUser) -> None:
@@ -251,10 +254,23 @@ def test_supporter_and_donation_lists_filter_and_page(
 
 
 def test_the_event_inbox_lists_failures_and_an_admin_replays_one(
-    app: Flask, client: FlaskClient, admin: StaffUser, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, admin: StaffUser
 ) -> None:
     with arranged(app) as session:
-        failed = factories.stripe_event(session, error="no such subscription sub_123")
+        # Failed once; replaying it now finds a type we do not act on, so it is ignored.
+        failed = factories.stripe_event(
+            session,
+            type="customer.created",
+            error="no such subscription sub_123",
+            payload={
+                "id": "evt_replay",
+                "object": "event",
+                "type": "customer.created",
+                "created": 1700000000,
+                "livemode": False,
+                "data": {"object": {"id": "cus_1", "object": "customer"}},
+            },
+        )
         factories.stripe_event(session, outcome=EventOutcome.IGNORED, error="not ours")
         factories.stripe_event(
             session, outcome=EventOutcome.APPLIED, error=None, type="charge.refunded"
@@ -262,22 +278,18 @@ def test_the_event_inbox_lists_failures_and_an_admin_replays_one(
     body = client.get("/staff/events").get_data(as_text=True)
     assert "no such subscription sub_123" in body and "not ours" in body
     assert "charge.refunded" not in body
-    calls: list[str] = []
-
-    def fake_replay(session: Any, row: StripeEvent, settings: Any) -> EventOutcome:
-        calls.append(row.stripe_event_id)
-        row.outcome = EventOutcome.APPLIED
-        return EventOutcome.APPLIED
-
-    import service.views.staff as staff_views
-
-    monkeypatch.setattr(staff_views, "_replay_function", lambda: fake_replay)
-    token = csrf_token(client.get("/staff/events").get_data(as_text=True))
+    assert body.count(">Replay</button>") == 1
+    token = csrf_token(body)
     response = client.post(f"/staff/events/{failed.id}/replay", data={"csrf_token": token})
     assert response.status_code == 302
-    assert calls == [failed.stripe_event_id]
     with arranged(app) as session:
-        assert session.get(StripeEvent, failed.id).outcome == EventOutcome.APPLIED  # type: ignore[union-attr]
+        replayed = session.get(StripeEvent, failed.id)
+        assert replayed is not None
+        assert (replayed.outcome, replayed.attempts, replayed.error) == (
+            EventOutcome.IGNORED,
+            2,
+            None,
+        )
 
 
 def test_admins_manage_staff(app: Flask, client: FlaskClient, admin: StaffUser) -> None:
