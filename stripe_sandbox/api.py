@@ -155,6 +155,16 @@ def _gate() -> Response | None:
         g.api_key = _authenticate(sandbox)
     except StripeError as error:
         return error_response(error)
+    requested = request.headers.get("Stripe-Version")
+    if requested and requested != sandbox.state.api_version:
+        # Objects are shaped for one version only; answering another would mislead.
+        return error_response(
+            invalid(
+                f"The Stripe sandbox (a test double) speaks API version "
+                f"{sandbox.state.api_version} only; this request asked for {requested}.",
+                param="Stripe-Version",
+            )
+        )
     return None
 
 

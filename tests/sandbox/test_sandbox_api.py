@@ -336,3 +336,17 @@ def test_responses_look_like_stripe(sandbox: SandboxServer) -> None:
     session = json.loads(response.text)
     assert session["currency"] == "eur"
     assert session["livemode"] is False
+
+
+def test_other_api_versions_are_refused(sandbox: SandboxServer) -> None:
+    other = stripe.StripeClient(
+        API_KEY,
+        base_addresses={"api": sandbox.url},
+        stripe_version="2025-03-31.basil",
+        http_client=stripe.RequestsClient(),
+    )
+    try:
+        with pytest.raises(stripe.InvalidRequestError, match=r"2026-10-28\.endive only"):
+            other.v1.checkout.sessions.create(params=one_off_params())
+    finally:
+        close_client(other)
