@@ -559,8 +559,7 @@ class Simulator:
         self.state.private(sub_id).update({"anchor": now, "cycle": 0})
         if cust.get("currency") is None:
             cust["currency"] = session["currency"]
-        self.state.emit("customer.subscription.created", sub)
-        inv = self._invoice(
+        inv = self._draft_invoice(
             sub,
             cust,
             billing_reason="subscription_create",
@@ -568,10 +567,12 @@ class Simulator:
             line_period=(now, end),
         )
         sub["latest_invoice"] = inv["id"]
+        self.state.emit("customer.subscription.created", sub)
+        self._finalize_invoice(inv, cust)
         self._pay_invoice(inv, sub, cust, succeed=True, three_d_secure=three_d_secure)
         return sub, inv
 
-    def _invoice(
+    def _draft_invoice(
         self,
         sub: Obj,
         cust: Obj,
@@ -580,7 +581,7 @@ class Simulator:
         period: tuple[int, int],
         line_period: tuple[int, int],
     ) -> Obj:
-        """Create a draft invoice for ``sub`` and finalize it, with both events."""
+        """Store a draft invoice for ``sub``; ``_finalize_invoice`` announces it."""
         now = self.state.now()
         descriptions = {item["id"]: self._line_description(item) for item in sub["items"]["data"]}
         inv = objects.invoice(
@@ -602,19 +603,23 @@ class Simulator:
                 "status_transitions": inv["status_transitions"] | {"finalized_at": None},
             }
         )
-        self.state.put(inv)
+        self.state.private(inv["id"])["number"] = number
+        return self.state.put(inv)
+
+    def _finalize_invoice(self, inv: Obj, cust: Obj) -> None:
+        """Emit ``invoice.created`` for the draft, then number it and emit ``.finalized``."""
+        now = self.state.now()
         self.state.emit("invoice.created", inv)
         cust["next_invoice_sequence"] = cust["next_invoice_sequence"] + 1
         inv.update(
             {
                 "status": "open",
-                "number": number,
+                "number": self.state.private(inv["id"])["number"],
                 "effective_at": now,
                 "status_transitions": inv["status_transitions"] | {"finalized_at": now},
             }
         )
         self.state.emit("invoice.finalized", inv)
-        return inv
 
     def _line_description(self, item: Obj) -> str:
         price = item["price"]
@@ -724,7 +729,7 @@ class Simulator:
                 sub["items"]["data"][0]["current_period_start"],
                 sub["items"]["data"][0]["current_period_end"],
             )
-            inv = self._invoice(
+            inv = self._draft_invoice(
                 sub,
                 cust,
                 billing_reason="subscription_cycle",
@@ -737,6 +742,7 @@ class Simulator:
                 sub,
                 {"items": old_items, "latest_invoice": old_invoice},
             )
+            self._finalize_invoice(inv, cust)
             self._pay_invoice(inv, sub, cust, succeed=outcome == "paid")
             new_status = "active" if outcome == "paid" else "past_due"
             if new_status != old_status:

@@ -116,6 +116,10 @@ def test_monthly_checkout_creates_subscription_invoice_and_charge(
     assert invoice.billing_reason == "subscription_create" and invoice.amount_paid == 500
     paid = sandbox.state.events[-2]["data"]["object"]
     assert paid["status"] == "paid" and paid["id"] == invoice.id
+    created = sandbox.state.events[1]["data"]["object"]
+    assert created["latest_invoice"] == invoice.id and created["status"] == "active"
+    draft = sandbox.state.events[2]["data"]["object"]
+    assert (draft["status"], draft["number"]) == ("draft", None)
     charge = sandbox.state.objects("charge")[0]
     assert charge["customer"] == session.customer and charge["balance_transaction"]
 

@@ -37,9 +37,9 @@ def test_paid_renewal_bills_the_next_period(
     response = browser.post(f"/_sandbox/subscriptions/{sub_id}/renew", json={"outcome": "paid"})
     assert response.status_code == 200
     assert _types(response) == [
+        "customer.subscription.updated",
         "invoice.created",
         "invoice.finalized",
-        "customer.subscription.updated",
         "charge.succeeded",
         "payment_intent.succeeded",
         "invoice.paid",
