@@ -166,9 +166,16 @@ def thank_you() -> ResponseReturnValue:
         html = render_template("thank_you.html", state="unknown")
         return _private(current_app.make_response((html, 404)))
     gift = describe_session(settings, info)
+    if gift["paid"]:
+        state = "paid"
+    elif info.status == "complete":
+        # Completed but not yet paid: a delayed method (a bank debit) is still clearing.
+        state = "processing"
+    else:
+        state = "unpaid"
     html = render_template(
         "thank_you.html",
-        state="paid" if gift["paid"] else "unpaid",
+        state=state,
         gift=gift,
         link_days=settings.manage_link_max_age_days,
     )

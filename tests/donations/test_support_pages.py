@@ -347,3 +347,19 @@ def test_a_manage_link_signed_with_another_key_is_refused(client: FlaskClient, a
     response = client.get(f"/support/manage/{make_manage_token(other, 'cus_123')}")
 
     assert response.status_code == 404
+
+
+def test_thank_you_for_a_payment_still_clearing(client: FlaskClient, sandbox: Any) -> None:
+    response = client.post(
+        "/api/v1/checkout", json={"frequency": "one_off", "amount": 1000, "currency": "eur"}
+    )
+    session_id = response.get_json()["session_id"]
+    # A delayed method (say, a SEPA debit): the session completes before the money clears.
+    stripe_session = sandbox.state.get(session_id)
+    sandbox.state.put({**stripe_session, "status": "complete", "payment_status": "unpaid"})
+
+    page = client.get(f"/support/thank-you?session_id={session_id}")
+
+    assert page.status_code == 200
+    assert "your payment is on its way" in page.get_data(as_text=True)
+    assert "Set-Cookie" not in page.headers
