@@ -24,6 +24,7 @@ from service.campaigns import (
 from service.models import Campaign
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def sanitise_copy(text: str | None) -> str:
@@ -41,7 +42,9 @@ def sanitise_copy(text: str | None) -> str:
     else:
         # Still changing after five rounds: something adversarial; keep no markup at all.
         value = re.sub(r"[<>]", "", value)
-    return value.strip()
+    # What is left is text, but a stray "</" or "<x" could still join with other markup
+    # if a page ever used innerHTML; a space makes it inert everywhere.
+    return _TAG_START.sub("< ", value).strip()
 
 
 def parse_labels(text: str | None) -> list[str]:

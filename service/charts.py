@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 640
-HEIGHT = 240
-MARGIN_LEFT = 56
+# Narrow enough that labels stay legible when a phone scales the chart down.
+WIDTH = 480
+HEIGHT = 220
+MARGIN_LEFT = 60
 MARGIN_RIGHT = 12
 MARGIN_TOP = 12
 MARGIN_BOTTOM = 40
@@ -31,15 +32,26 @@ class Series:
     values: Sequence[int | float]
 
 
-def nice_maximum(value: float) -> float:
-    """Round a maximum up to 1, 2 or 5 times a power of ten, for readable axes."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * power:
-            return float(step * power)
-    return float(10 * power)
+TICKS = 4
+
+
+def axis_top(value: float, integer: bool = False) -> float:
+    """The axis maximum: TICKS steps of 1, 2 or 5 times a power of ten, covering value.
+
+    Counts (integer) never get fractional steps, so a week of 1 does not read "0.25".
+    """
+    wanted = max(value, 0) / TICKS
+    if wanted <= 0:
+        return float(TICKS)
+    power = 10 ** math.floor(math.log10(wanted))
+    step = next(s * power for s in (1, 2, 5, 10) if wanted <= s * power)
+    if integer:
+        step = max(step, 1)
+    return float(step * TICKS)
+
+
+def _is_integer(series: Sequence[Series]) -> bool:
+    return all(isinstance(v, int) for s in series for v in s.values)
 
 
 def _plot_box() -> tuple[float, float, float, float]:
@@ -54,9 +66,9 @@ def _plot_box() -> tuple[float, float, float, float]:
 def _axes(labels: Sequence[str], top: float, fmt: Callable[[float], str]) -> list[str]:
     left, upper, width, height = _plot_box()
     parts = []
-    for i in range(5):
-        value = top * i / 4
-        y = upper + height - height * i / 4
+    for i in range(TICKS + 1):
+        value = top * i / TICKS
+        y = upper + height - height * i / TICKS
         parts.append(
             f'<line class="grid" x1="{left}" x2="{left + width}" y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
@@ -146,7 +158,7 @@ def bar_chart(
     fmt: Callable[[float], str] = lambda v: f"{v:,.0f}",
 ) -> Markup:
     """Grouped vertical bars, one group per label and one bar per series."""
-    top = nice_maximum(max((max(s.values, default=0) for s in series), default=0))
+    top = axis_top(max((max(s.values, default=0) for s in series), default=0), _is_integer(series))
     left, upper, width, height = _plot_box()
     step = width / max(len(labels), 1)
     bar = step * 0.8 / max(len(series), 1)
@@ -174,7 +186,7 @@ def line_chart(
     fmt: Callable[[float], str] = lambda v: f"{v:,.0f}",
 ) -> Markup:
     """One line with point markers per series."""
-    top = nice_maximum(max((max(s.values, default=0) for s in series), default=0))
+    top = axis_top(max((max(s.values, default=0) for s in series), default=0), _is_integer(series))
     left, upper, width, height = _plot_box()
     step = width / max(len(labels), 1)
     body = _axes(labels, top, fmt)

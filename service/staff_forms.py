@@ -99,6 +99,15 @@ class VariantForm(Form):  # type: ignore[misc]
     bottom_body = TextAreaField("Body", validators=[Length(max=2000)])
     bottom_cta = StringField("Button", validators=[Length(max=80)])
 
+    def validate_key(self, field: Any) -> None:
+        written = any(
+            (getattr(self, f"{placement}_{part}").data or "").strip()
+            for placement in ("top", "bottom")
+            for part in _PARTS
+        )
+        if written and not (field.data or "").strip():
+            raise ValidationError("give this variant a key, or its copy is not saved")
+
     def validate_top_heading(self, field: Any) -> None:
         _check_complete(self, "top")
 

@@ -21,6 +21,7 @@ def test_tags_and_scripts_are_removed_and_text_is_kept() -> None:
 def test_tags_hidden_as_entities_do_not_come_back() -> None:
     assert "<" not in sanitise_copy("&lt;script&gt;alert(1)&lt;/script&gt;x")
     assert "<" not in sanitise_copy("&amp;lt;img src=x onerror=alert(1)&amp;gt;")
+    assert sanitise_copy("&lt;/") == "< /"
 
 
 @given(st.text(alphabet=st.sampled_from(list("<>/&;ltgamp =\"'scriptimgonerror!x"))))

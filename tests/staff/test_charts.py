@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from service.charts import Series, bar_chart, line_chart, nice_maximum
+from service.charts import Series, axis_top, bar_chart, line_chart
 
 
 def _svg(markup: str) -> ElementTree.Element:
@@ -37,5 +37,7 @@ def test_line_chart_draws_one_line_per_series() -> None:
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
 
 
-def test_axis_maximum_is_a_round_number() -> None:
-    assert [nice_maximum(v) for v in (0, 0.7, 3, 7, 12, 4100)] == [1, 1, 5, 10, 20, 5000]
+def test_axis_maximum_is_four_round_steps() -> None:
+    assert [axis_top(v) for v in (0, 0.7, 3, 7, 12, 390, 4100)] == [4, 0.8, 4, 8, 20, 400, 8000]
+    # Counts never get fractional steps.
+    assert [axis_top(v, integer=True) for v in (1, 3, 5, 12)] == [4, 4, 8, 20]
