@@ -91,6 +91,7 @@ def reconcile_command(since: datetime | None) -> None:
     show_default=True,
     help="Admins also edit campaigns, replay events and manage staff.",
 )
+@with_appcontext
 def create_staff_command(email: str, role: str) -> None:
     """Add a staff account; the password comes from a prompt or STAFF_PASSWORD."""
     import os

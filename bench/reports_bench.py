@@ -1,0 +1,289 @@
+"""Staff report queries at 10,000 and at 1,000,000 donations on PostgreSQL.
+
+    python -m bench.reports_bench [--server postgresql://postgres@127.0.0.1:5432/postgres]
+                                  [--scales 10000,1000000] [--explain]
+
+Creates (and at the end drops) its own database `bench_reports` next to the server URL,
+migrates it with Alembic so the indexes are exactly the models', fills it with set-based
+SQL (INSERT … SELECT generate_series; one supporter per five donations, a fifth of them
+with a monthly gift), ANALYZEs, and times every query the dashboard, the campaign page
+and the lists run, through the same functions the views call. With --explain it prints
+PostgreSQL's plan for every statement of the queries slower than 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from service import reports
+from service.db import build_engine
+from service.migrations import upgrade_database
+from service.models import utcnow
+from service.settings import Settings
+
+DATABASE = "bench_reports"
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+REPEATS = 5
+SLOW_MS = 50.0
+
+FILL = [
+    # Supporters: a fifth are monthly (supported "forever"), most others within the window.
+    """
+    INSERT INTO supporters (email, supported_until, first_supported_at, created_at)
+    SELECT 'reader' || g || '@mail.example',
+           CASE WHEN g % 5 = 0 THEN TIMESTAMPTZ '9999-12-31 00:00+00'
+                ELSE now() + (random() * 730 - 365) * INTERVAL '1 day' END,
+           now() - random() * INTERVAL '730 days',
+           now() - random() * INTERVAL '730 days'
+    FROM generate_series(1, :supporters) AS g
+    """,
+    # Monthly gifts: one per fifth supporter; 75% active, 5% past due, 20% cancelled.
+    """
+    INSERT INTO monthly_donations (stripe_subscription_id, stripe_customer_id, supporter_id,
+        status, amount_minor, currency, cancel_at_period_end, started_at, canceled_at,
+        campaign, variant, placement, created_at, updated_at)
+    SELECT 'sub_bench_' || g, 'cus_bench_' || g * 5, g * 5,
+           CASE WHEN r < 0.75 THEN 'active' WHEN r < 0.80 THEN 'past_due' ELSE 'canceled' END,
+           (ARRAY[300, 500, 1000, 1500, 2000])[1 + floor(random() * 5)::int],
+           CASE WHEN g % 10 < 8 THEN 'eur' WHEN g % 10 = 8 THEN 'gbp' ELSE 'usd' END,
+           false,
+           now() - random() * INTERVAL '700 days',
+           CASE WHEN r >= 0.80 THEN now() - random() * INTERVAL '365 days' END,
+           CASE WHEN c < 5 THEN 'campaign-' || c END,
+           CASE WHEN c < 5 THEN (ARRAY['a', 'b'])[1 + g % 2] END,
+           CASE WHEN c < 5 THEN (ARRAY['top', 'bottom'])[1 + (g / 2) % 2] END,
+           now(), now()
+    FROM (SELECT g, random() AS r, floor(random() * 8)::int AS c
+          FROM generate_series(1, :supporters / 5) AS g) AS s
+    """,
+    # Donations over two years: 30% monthly payments, 2% refunded, 0.7% disputed.
+    """
+    INSERT INTO donations (frequency, status, supporter_id, monthly_donation_id, amount_minor,
+        amount_refunded_minor, currency, email, stripe_payment_intent_id, stripe_invoice_id,
+        stripe_customer_id, campaign, variant, placement, paid_at, refunded_at, disputed_at,
+        created_at, updated_at)
+    SELECT CASE WHEN m THEN 'monthly' ELSE 'one_off' END,
+           CASE WHEN r < 0.02 THEN 'refunded' WHEN r < 0.025 THEN 'disputed'
+                WHEN r < 0.027 THEN 'dispute_lost' ELSE 'succeeded' END,
+           CASE WHEN m THEN (1 + g % (:supporters / 5)) * 5 ELSE sup END,
+           CASE WHEN m THEN 1 + g % (:supporters / 5) END,
+           amount, CASE WHEN r < 0.02 THEN amount ELSE 0 END,
+           CASE WHEN g % 10 < 8 THEN 'eur' WHEN g % 10 = 8 THEN 'gbp' ELSE 'usd' END,
+           'reader' || sup || '@mail.example',
+           CASE WHEN NOT m THEN 'pi_bench_' || g END,
+           CASE WHEN m THEN 'in_bench_' || g END,
+           'cus_bench_' || sup,
+           CASE WHEN c < 5 THEN 'campaign-' || c END,
+           CASE WHEN c < 5 THEN (ARRAY['a', 'b'])[1 + g % 2] END,
+           CASE WHEN c < 5 THEN (ARRAY['top', 'bottom'])[1 + (g / 2) % 2] END,
+           paid,
+           CASE WHEN r < 0.02 THEN paid + INTERVAL '3 days' END,
+           CASE WHEN r >= 0.02 AND r < 0.027 THEN paid + INTERVAL '10 days' END,
+           paid, paid
+    FROM (SELECT g, random() < 0.3 AS m, random() AS r,
+                 1 + floor(random() * :supporters)::int AS sup,
+                 (ARRAY[500, 1000, 2000, 2500, 5000, 10000])[1 + floor(random() * 6)::int]
+                     AS amount,
+                 floor(random() * 8)::int AS c,
+                 now() - random() * INTERVAL '730 days' AS paid
+          FROM generate_series(1, :donations) AS g) AS s
+    """,
+    # Checkouts started: as many as donations (some abandoned, most attributed).
+    """
+    INSERT INTO checkout_attempts (public_id, frequency, amount_minor, currency, campaign,
+        variant, placement, status, created_at, updated_at)
+    SELECT gen_random_uuid()::text,
+           CASE WHEN g % 3 = 0 THEN 'monthly' ELSE 'one_off' END,
+           1000, 'eur',
+           CASE WHEN c < 6 THEN 'campaign-' || c END,
+           CASE WHEN c < 6 THEN (ARRAY['a', 'b'])[1 + g % 2] END,
+           CASE WHEN c < 6 THEN (ARRAY['top', 'bottom'])[1 + (g / 2) % 2] END,
+           CASE WHEN random() < 0.7 THEN 'completed' ELSE 'expired' END,
+           created, created
+    FROM (SELECT g, floor(random() * 8)::int AS c,
+                 now() - random() * INTERVAL '730 days' AS created
+          FROM generate_series(1, :donations) AS g) AS s
+    """,
+    # Daily counters for two years, 5 campaigns x 2 variants x 2 placements.
+    """
+    INSERT INTO appeal_counters (day, campaign, variant, placement, impressions, clicks,
+        dismissals)
+    SELECT d::date, 'campaign-' || c, v, p,
+           (:donations / 40 + floor(random() * 100))::bigint,
+           (:donations / 800 + floor(random() * 10))::bigint,
+           floor(random() * 50)::bigint
+    FROM generate_series(now() - INTERVAL '729 days', now(), INTERVAL '1 day') AS d,
+         generate_series(0, 4) AS c, unnest(ARRAY['a', 'b']) AS v,
+         unnest(ARRAY['top', 'bottom']) AS p
+    """,
+]
+
+
+def recreate_database(server_url: str) -> str:
+    """Drop and create the bench database; return its URL."""
+    admin = build_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=DATABASE).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str) -> None:
+    admin = build_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def fill(engine: Engine, donations: int) -> float:
+    """Empty the tables and fill them for this scale; return the seconds it took."""
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "TRUNCATE donations, checkout_attempts, monthly_donations, stripe_customers, "
+                "supporters, appeal_counters RESTART IDENTITY CASCADE"
+            )
+        )
+        for statement in FILL:
+            connection.execute(
+                text(statement), {"donations": donations, "supporters": donations // 5}
+            )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    return time.perf_counter() - started
+
+
+def queries(settings: Settings) -> dict[str, Callable[[Session], Any]]:
+    """Every report query the staff pages run, by name."""
+    now = utcnow()
+    return {
+        "supporter count": lambda s: reports.summarise_supporters(s, settings, now),
+        "monthly: active, MRR, at risk": lambda s: reports.summarise_monthly(s),
+        "one-off revenue: month, 12 months, per month": lambda s: reports.summarise_one_off(s, now),
+        "refunds and disputes": lambda s: reports.summarise_refunds_disputes(s, now),
+        "new supporters and cancellations per week": lambda s: reports.summarise_weeks(s, now),
+        "whole dashboard": lambda s: reports.build_dashboard(s, settings, now),
+        "campaign funnel, 30 days": lambda s: reports.campaign_performance(
+            s, now - timedelta(days=30)
+        ),
+        "campaign funnel, 365 days": lambda s: reports.campaign_performance(
+            s, now - timedelta(days=365)
+        ),
+        "supporters list, page 1": lambda s: reports.page_of(
+            s, reports.supporters_statement(reports.SupporterFilters(), now), 1, scalars=False
+        ),
+        "supporters list, email search": lambda s: reports.page_of(
+            s,
+            reports.supporters_statement(reports.SupporterFilters(q="reader12345@"), now),
+            1,
+            scalars=False,
+        ),
+        "donations list, page 1": lambda s: reports.page_of(
+            s, reports.donations_statement(reports.DonationFilters()), 1, scalars=True
+        ),
+        "donations list, page 100": lambda s: reports.page_of(
+            s, reports.donations_statement(reports.DonationFilters()), 100, scalars=True
+        ),
+        "donations list, one currency + campaign": lambda s: reports.page_of(
+            s,
+            reports.donations_statement(
+                reports.DonationFilters(currency="gbp", campaign="campaign-1")
+            ),
+            1,
+            scalars=True,
+        ),
+    }
+
+
+def time_query(engine: Engine, query: Callable[[Session], Any]) -> tuple[float, float]:
+    """Median and worst of REPEATS runs after one warm-up, in milliseconds."""
+    runs = []
+    for attempt in range(REPEATS + 1):
+        with Session(engine) as session:
+            started = time.perf_counter()
+            query(session)
+            elapsed = (time.perf_counter() - started) * 1000
+        if attempt:
+            runs.append(elapsed)
+    return statistics.median(runs), max(runs)
+
+
+def explain(engine: Engine, query: Callable[[Session], Any]) -> list[str]:
+    """PostgreSQL's plan (EXPLAIN ANALYZE) for every statement the query runs."""
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        captured.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with Session(engine) as session:
+            query(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    plans = []
+    with engine.connect() as connection:
+        for statement, parameters in captured:
+            rows = connection.exec_driver_sql(
+                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, parameters
+            ).all()
+            plans.append("\n".join(row[0] for row in rows))
+    return plans
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER))
+    parser.add_argument("--scales", default="10000,1000000")
+    parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    args = parser.parse_args()
+    scales = [int(value) for value in args.scales.split(",")]
+
+    url = recreate_database(args.server)
+    upgrade_database(url)
+    engine = build_engine(url)
+    settings = Settings(env="test", database_url=url)
+    results: dict[str, dict[int, tuple[float, float]]] = {}
+    try:
+        for donations in scales:
+            seconds = fill(engine, donations)
+            print(
+                f"filled {donations:,} donations, {donations // 5:,} supporters, "
+                f"{donations:,} checkouts in {seconds:.1f} s",
+                flush=True,
+            )
+            for name, query in queries(settings).items():
+                results.setdefault(name, {})[donations] = time_query(engine, query)
+                median, worst = results[name][donations]
+                print(f"  {name:<48} {median:9.1f} ms (worst {worst:.1f})", flush=True)
+                if args.explain and median > SLOW_MS and donations == max(scales):
+                    for plan in explain(engine, query):
+                        print("    " + plan.replace("\n", "\n    "))
+        print()
+        header = " | ".join(f"{scale:,} donations" for scale in scales)
+        print(f"| query | {header} |")
+        print("|---|" + "---:|" * len(scales))
+        for name, by_scale in results.items():
+            cells = " | ".join(f"{by_scale[scale][0]:.1f} ms" for scale in scales)
+            print(f"| {name} | {cells} |")
+    finally:
+        engine.dispose()
+        if not args.keep:
+            drop_database(args.server)
+
+
+if __name__ == "__main__":
+    main()
