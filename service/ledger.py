@@ -356,6 +356,10 @@ def record_donation(session: Session, settings: Settings, facts: PaymentFacts) -
         value = getattr(facts, name)
         if value and not getattr(donation, name):
             setattr(donation, name, value)
+    # The earliest time any source gives is when the money moved (the charge precedes the
+    # session's completion), so the result does not depend on which we heard of first.
+    if facts.paid_at < donation.paid_at:
+        donation.paid_at = facts.paid_at
     apply_refund(donation, facts.amount_refunded_minor, facts.refunded_at or facts.paid_at)
     if facts.disputed and donation.disputed_at is None:
         apply_dispute(donation, "needs_response", facts.paid_at)
@@ -519,22 +523,23 @@ def handle_invoice_paid(session: Session, settings: Settings, event: Obj) -> boo
     monthly = _ensure_monthly(session, settings, subscription_id, _event_time(event))
     if amount <= 0:
         return True
-    # Webhooks leave out the includable `payments`; fetch them to find the charge.
-    current = stripe_gateway.fetch_invoice(
-        settings, str(invoice["id"]), expand=("payments.data.payment.payment_intent",)
-    )
+    # Webhooks carry no payment details: ask Stripe which charge paid this invoice (and
+    # whether it was refunded or disputed before we heard of the payment).
     pi_id = None
-    for payment in ((current.get("payments") or {}).get("data")) or []:
-        if payment.get("status") == "paid":
-            pi_id = _id((payment.get("payment") or {}).get("payment_intent"))
-            break
     charge: Obj = {}
-    if pi_id:
-        intent = stripe_gateway.fetch_payment_intent(settings, pi_id, expand=("latest_charge",))
-        latest = intent.get("latest_charge")
-        charge = latest if isinstance(latest, dict) else {}
+    for payment in stripe_gateway.list_invoice_payments(settings, str(invoice["id"])):
+        if payment.get("status") == "paid":
+            intent = (payment.get("payment") or {}).get("payment_intent")
+            pi_id = _id(intent)
+            latest = intent.get("latest_charge") if isinstance(intent, dict) else None
+            charge = latest if isinstance(latest, dict) else {}
+            break
     refunded, refunded_at, disputed = _charge_facts(charge)
-    paid_at = _time((invoice.get("status_transitions") or {}).get("paid_at"))
+    times = (
+        _time((invoice.get("status_transitions") or {}).get("paid_at")),
+        _time(charge.get("created")),
+    )
+    paid_at = min((when for when in times if when is not None), default=None)
     record_donation(
         session,
         settings,
@@ -588,6 +593,9 @@ def _donation_for_charge(
     if found is not None:
         if not found.stripe_charge_id and charge.get("id"):
             found.stripe_charge_id = str(charge["id"])
+        charged_at = _time(charge.get("created"))
+        if charged_at is not None and charged_at < found.paid_at:
+            found.paid_at = charged_at
         return found
     metadata = _metadata(charge)
     if not stripe_gateway.is_ours(metadata) or not charge.get("paid"):

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,9 @@ from tests.live import LiveServer, reserve_port
 @pytest.fixture
 def sandbox() -> Iterator[SandboxServer]:
     """A sandbox that records events but delivers none by itself."""
-    with SandboxServer(deliver_webhooks=False, api_key=TEST_STRIPE_KEY) as server:
+    with SandboxServer(
+        deliver_webhooks=False, api_key=TEST_STRIPE_KEY, webhook_secret=TEST_WEBHOOK_SECRET
+    ) as server:
         yield server
 
 
@@ -95,6 +98,12 @@ def pay(
         charge_id=charge_id,
         subscription_id=checkout.get("subscription"),
     )
+
+
+def deliver_sandbox_event(client: FlaskClient, sandbox: SandboxServer, event_id: str) -> int:
+    """POST one sandbox event, signed by the sandbox, to the in-process service."""
+    body, headers = sandbox.webhooks.signed(event_id)
+    return client.post("/webhooks/stripe", data=body, headers=headers).status_code
 
 
 def charge_of_invoice(sandbox: SandboxServer, invoice_id: str) -> str:

@@ -106,6 +106,7 @@ def one_off_session(
 def charge_for(session: Obj, **values: Any) -> Obj:
     """The succeeded charge behind a one-off session (its metadata copied from the intent)."""
     charge_id = values.pop("id", None) or new_id("ch_")
+    values.setdefault("created", int(time.time()))
     return fixture(
         "charge",
         id=charge_id,
