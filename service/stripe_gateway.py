@@ -322,3 +322,19 @@ def list_events_since(settings: Settings, created_from: int) -> list[dict[str, A
     # Stripe lists newest first; applying oldest first keeps the story in order.
     events.reverse()
     return events
+
+
+def list_invoice_payments(settings: Settings, invoice_id: str) -> list[dict[str, Any]]:
+    """How an invoice was paid: its payments, each with its payment intent and charge."""
+    client = stripe_client(settings)
+    try:
+        page = client.v1.invoice_payments.list(
+            {
+                "invoice": invoice_id,
+                "limit": 10,
+                "expand": ["data.payment.payment_intent.latest_charge"],
+            }
+        )
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "listing an invoice's payments") from error
+    return [_plain(payment) for payment in page.data]
