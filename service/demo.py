@@ -34,8 +34,8 @@ def demo_campaign_input() -> CampaignInput:
         goal_behaviour="thank_you",
         thank_you_heading="We reached {goal} supporters. Thank you!",
         thank_you_body=(
-            "{supporters} readers now help keep The Harbour Courier free for everyone. "
-            "Every new contribution pays for more reporting from the harbour and beyond."
+            "With {supporters} readers behind it, The Harbour Courier stays free for "
+            "everyone. Every new contribution pays for more reporting from the harbour."
         ),
         exclude_sections=("tragedy",),
         variants=(

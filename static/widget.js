@@ -155,7 +155,7 @@
     ".goal{font-size:.875em;color:#45505c}" +
     "fieldset{border:0;margin:0 0 .8em;padding:0}legend{font-weight:600;margin-bottom:.3em}" +
     ".opts{display:flex;flex-wrap:wrap;gap:.5em}label{position:relative}" +
-    ".opts input{position:absolute;opacity:0;width:1px;height:1px}" +
+    "label input{position:absolute;top:0;left:0;opacity:0;width:1px;height:1px}" +
     ".opts span{display:inline-block;min-width:3.5em;min-height:44px;box-sizing:border-box;" +
     "padding:.55em .9em;text-align:center;border:2px solid #8795a1;border-radius:4px;" +
     "background:#fff;cursor:pointer}" +

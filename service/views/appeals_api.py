@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, current_app, request
@@ -43,33 +44,110 @@ blp = Blueprint(
 )
 
 APPEAL_EVENT_RATE_LIMIT = "60 per minute"
+# Answers remembered per URL until the cached campaigns are next reloaded; bounded so
+# a flood of distinct URLs cannot grow memory (the widget keeps its URLs coarse).
+MEMO_MAX_ENTRIES = 20_000
+_APPEAL_ENDPOINTS = frozenset({"appeals_api.get_appeal", "appeals_api.get_appeals"})
 # While the database is away, answer "no appeal" but let caches retry soon.
 UNAVAILABLE_MAX_AGE = 5
 _appeal_schema = AppealSchema()
 _appeals_schema = AppealsSchema()
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """A finished JSON answer with the headers that make it cacheable."""
+
+    body: bytes
+    etag: str
+    cache_control: str
+
+    @classmethod
+    def of(cls, data: dict[str, Any], max_age: int) -> _Answer:
+        body = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+        # The same body always has the same ETag, on every instance.
+        etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+        return cls(body, etag, f"public, max-age={max_age}")
+
+    def response(self) -> Response:
+        if self.etag in request.if_none_match:
+            response = Response(status=304)
+        else:
+            response = Response(self.body, mimetype="application/json")
+        response.headers["Cache-Control"] = self.cache_control
+        response.set_etag(self.etag)
+        return response
+
+
+@dataclass
+class _Memo:
+    """Finished answers by URL for one snapshot generation of campaigns and count."""
+
+    generation: int = -1
+    answers: dict[bytes, _Answer] = field(default_factory=dict)
+
+
+def _memo() -> _Memo:
+    memo: _Memo | None = current_app.extensions.get("appeal_memo")
+    if memo is None:
+        memo = current_app.extensions.setdefault("appeal_memo", _Memo())
+    return memo
+
+
+@blp.before_request
+def _answer_from_memo() -> ResponseReturnValue | None:
+    """Answer a URL seen since the campaigns were loaded without parsing it again.
+
+    The URL fully determines the answer, so this is what a CDN would do too; it keeps
+    the endpoint close to a trivial one when no CDN sits in front.
+    """
+    if request.method != "GET" or request.endpoint not in _APPEAL_ENDPOINTS:
+        return None
+    try:
+        generation = get_appeal_snapshot().generation
+    except SQLAlchemyError:
+        return None  # the view answers "unavailable"
+    memo = _memo()
+    if memo.generation != generation:
+        memo.generation, memo.answers = generation, {}
+        return None
+    hit = memo.answers.get(_memo_key())
+    return hit.response() if hit is not None else None
+
+
+def _memo_key() -> bytes:
+    return request.path.encode() + b"?" + request.query_string
+
+
+def _remember(answer: _Answer, generation: int) -> None:
+    memo = _memo()
+    if memo.generation == generation:
+        if len(memo.answers) >= MEMO_MAX_ENTRIES:
+            memo.answers.clear()
+        memo.answers[_memo_key()] = answer
+
+
 @blp.route("/appeal", methods=["GET"])
-@blp.arguments(AppealQuerySchema, location="query", as_kwargs=False)
+@blp.arguments(AppealQuerySchema(), location="query", as_kwargs=False)
 @blp.response(200, AppealSchema)
 def get_appeal(args: dict[str, Any]) -> ResponseReturnValue:
     """Decide the appeal for one placement of an article page view."""
-    answers, max_age = _decide(args, [args["placement"]])
-    return _cacheable(_appeal_schema.dump(answers[args["placement"]]), max_age)
+    answers, max_age, generation = _decide(args, [args["placement"]])
+    return _cacheable(_appeal_schema.dump(answers[args["placement"]]), max_age, generation)
 
 
 @blp.route("/appeals", methods=["GET"])
-@blp.arguments(AppealsQuerySchema, location="query", as_kwargs=False)
+@blp.arguments(AppealsQuerySchema(), location="query", as_kwargs=False)
 @blp.response(200, AppealsSchema)
 def get_appeals(args: dict[str, Any]) -> ResponseReturnValue:
     """Decide the appeals for several placements at once: one request per page view."""
-    answers, max_age = _decide(args, args["placements"])
-    return _cacheable(_appeals_schema.dump(answers), max_age)
+    answers, max_age, generation = _decide(args, args["placements"])
+    return _cacheable(_appeals_schema.dump(answers), max_age, generation)
 
 
 @blp.route("/appeal-events", methods=["POST"])
 @limiter.limit(APPEAL_EVENT_RATE_LIMIT, methods=["POST"])
-@blp.arguments(AppealEventSchema)
+@blp.arguments(AppealEventSchema())
 @blp.response(204)
 def post_appeal_event(beacon: dict[str, str]) -> ResponseReturnValue:
     """Count an impression, click or dismissal in today's counters."""
@@ -97,13 +175,17 @@ def _cors(response: Response) -> Response:
     return response
 
 
-def _decide(args: dict[str, Any], placements: list[str]) -> tuple[dict[str, dict[str, Any]], int]:
+def _decide(
+    args: dict[str, Any], placements: list[str]
+) -> tuple[dict[str, dict[str, Any]], int, int | None]:
+    """The answers per placement, their max-age, and the snapshot generation used."""
     settings: Settings = current_app.extensions["settings"]
     try:
         snapshot = get_appeal_snapshot()
     except SQLAlchemyError:
         log.warning("appeal asked for while the database is away", exc_info=True)
-        return {p: _unavailable(p, settings) for p in placements}, UNAVAILABLE_MAX_AGE
+        unavailable = {p: _unavailable(p, settings) for p in placements}
+        return unavailable, UNAVAILABLE_MAX_AGE, None
     article = ArticleContext.of(args["article_id"], args["section"], args["tags"])
     reader = ReaderState(
         reader_id=args["reader"],
@@ -127,7 +209,7 @@ def _decide(args: dict[str, Any], placements: list[str]) -> tuple[dict[str, dict
         )
         for placement in placements
     }
-    return answers, settings.appeal_cache_seconds
+    return answers, settings.appeal_cache_seconds, snapshot.generation
 
 
 def _as_json(decision: AppealDecision, settings: Settings) -> dict[str, Any]:
@@ -165,11 +247,9 @@ def _unavailable(placement: str, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _cacheable(data: dict[str, Any], max_age: int) -> Response:
-    """A JSON response a CDN may cache by URL, with an ETag for cheap revalidation."""
-    body = json.dumps(data, separators=(",", ":"), sort_keys=True)
-    response = Response(body, mimetype="application/json")
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
-    response.set_etag(hashlib.blake2b(body.encode(), digest_size=12).hexdigest())
-    response.make_conditional(request)
-    return response
+def _cacheable(data: dict[str, Any], max_age: int, generation: int | None) -> Response:
+    """A JSON response a CDN may cache by URL, remembered here for the same URL."""
+    answer = _Answer.of(data, max_age)
+    if generation is not None:
+        _remember(answer, generation)
+    return answer.response()

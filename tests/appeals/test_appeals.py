@@ -236,13 +236,19 @@ readers = st.builds(
 )
 nows = st.datetimes(timezones=st.just(UTC), min_value=datetime(2026, 1, 1))
 placements = st.sampled_from(["top", "bottom"])
+
+
+def slug(spec: CampaignSpec) -> str:
+    return spec.slug
+
+
 View = tuple[list[CampaignSpec], int, ArticleContext, ReaderState, datetime, str]
 
 
 def views(min_campaigns: int = 0) -> st.SearchStrategy[View]:
     """Page views: campaigns, a count, an article, a reader, a time and a placement."""
     return st.tuples(
-        st.lists(campaigns(), min_size=min_campaigns, max_size=4),
+        st.lists(campaigns(), min_size=min_campaigns, max_size=4, unique_by=slug),
         st.integers(0, 1000),
         articles,
         readers,
@@ -259,7 +265,14 @@ def test_a_supporter_never_sees_an_appeal(view: View) -> None:
     assert not decision.show and decision.reason == "supporter"
 
 
-@given(st.lists(campaigns(), max_size=4), st.integers(0, 1000), articles, readers, nows, placements)
+@given(
+    st.lists(campaigns(), max_size=4, unique_by=slug),
+    st.integers(0, 1000),
+    articles,
+    readers,
+    nows,
+    placements,
+)
 def test_a_dismissed_placement_stays_hidden_until_its_date(
     cs, count, article, reader, now, placement
 ) -> None:
@@ -275,7 +288,7 @@ def test_a_dismissed_placement_stays_hidden_until_its_date(
 
 
 @given(
-    st.lists(campaigns(), min_size=1, max_size=4),
+    st.lists(campaigns(), min_size=1, max_size=4, unique_by=slug),
     st.integers(0, 1000),
     articles,
     readers,
@@ -293,7 +306,14 @@ def test_an_excluded_section_never_shows_an_appeal(
     assert not decision.show
 
 
-@given(st.lists(campaigns(), max_size=4), st.integers(0, 1000), articles, readers, nows, placements)
+@given(
+    st.lists(campaigns(), max_size=4, unique_by=slug),
+    st.integers(0, 1000),
+    articles,
+    readers,
+    nows,
+    placements,
+)
 def test_a_shown_appeal_is_complete_and_its_campaign_eligible(
     cs, count, article, reader, now, placement
 ) -> None:

@@ -199,11 +199,14 @@ def test_database_down_answers_no_appeal_not_an_error(tmp_path: Any) -> None:
 
 @pytest.mark.usefixtures("campaign")
 def test_goal_behaviours_through_the_api(app: Flask, client: FlaskClient, session: Session) -> None:
+    before = client.get("/api/v1/appeal?placement=top").json
+    assert before is not None and before["show"] is True
     row = session.scalars(select(Campaign)).one()
     update_campaign(session, row, campaign_input(goal_supporters=5000, goal_behaviour="hide"))
     session.commit()
     with app.app_context():
         invalidate_campaign_cache()
+    # The same URL answers differently once the cache is invalidated (no stale memo).
     hidden = client.get("/api/v1/appeal?placement=top").json
     assert hidden is not None and (hidden["show"], hidden["reason"]) == (False, "goal_reached")
 

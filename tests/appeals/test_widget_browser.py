@@ -1,0 +1,190 @@
+"""The widget on /demo/article in a real browser: boxes, Close, donating, targeting, goals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from service.demo import seed_demo
+from service.extensions import db
+from tests.live import LiveServer
+
+pytestmark = pytest.mark.browser
+
+TOP = '[data-support-appeal="top"] aside'
+BOTTOM = '[data-support-appeal-slot="bottom"] aside'
+
+
+@pytest.fixture
+def live_app_overrides() -> dict[str, Any]:
+    return {"supporter_count_offset": 847}
+
+
+def seed(app: Flask) -> None:
+    with app.app_context():
+        seed_demo(db.session)
+        db.session.commit()
+
+
+def open_article(page: Any, url: str) -> None:
+    """Load the article and wait for the widget's one appeal request to be answered."""
+    with page.expect_response(lambda r: "/api/v1/appeals?" in r.url) as answer:
+        page.goto(url)
+    assert answer.value.status == 200
+
+
+def test_both_boxes_show_with_the_live_count(
+    live_app: Flask, live_server: LiveServer, page: Any
+) -> None:
+    seed(live_app)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/api/v1/appeal" in r.url else None)
+    open_article(page, f"{live_server.url}/demo/article")
+
+    top, bottom = page.locator(TOP), page.locator(BOTTOM)
+    top.wait_for()
+    bottom.wait_for()
+    assert top.get_by_role("heading", level=2).inner_text() in {
+        "Local news needs your help now",
+        "Keep the Courier on the council's doorstep",
+    }
+    assert bottom.get_by_role("heading").inner_text() == (
+        "Readers like you keep these stories free for everyone"
+    )
+    assert "Already 847 readers like you have stepped up" in bottom.inner_text()
+    assert "847 supporters of our goal of 1,000" in bottom.inner_text()
+    assert top.get_attribute("data-variant") == bottom.get_attribute("data-variant")
+    # The bottom box sits after the article body, the top one in the publisher's placeholder.
+    assert (
+        page.evaluate(
+            "document.querySelector('[data-article-body]').nextElementSibling"
+            ".getAttribute('data-support-appeal-slot')"
+        )
+        == "bottom"
+    )
+    # The host page's loud button and h2 styles do not reach inside the Shadow DOM.
+    color = top.get_by_role("heading", level=2).evaluate("h => getComputedStyle(h).color")
+    assert color != "rgb(255, 105, 180)"
+    assert [u for u in requests if "/api/v1/appeals?" in u] == requests[:1]
+    assert len([u for u in requests if "/api/v1/appeal" in u and "events" not in u]) == 1
+
+
+def test_close_hides_a_box_and_it_stays_hidden_after_reload(
+    live_app: Flask, live_server: LiveServer, page: Any
+) -> None:
+    seed(live_app)
+    open_article(page, f"{live_server.url}/demo/article")
+    bottom = page.locator(BOTTOM)
+    bottom.wait_for()
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/appeal-events")):
+        bottom.get_by_role("button", name="Close").click()
+    bottom.wait_for(state="detached")
+    assert page.locator(TOP).is_visible()
+    until = page.evaluate("Number(localStorage.getItem('rc_dismissed_bottom'))")
+    days = (until - page.evaluate("Date.now()")) / 86_400_000
+    assert 6.9 < days <= 7
+
+    with page.expect_response(lambda r: "/api/v1/appeals?" in r.url) as answer:
+        page.reload()
+    assert "placements=top&" in answer.value.url
+    page.locator(TOP).wait_for()
+    assert page.locator(BOTTOM).count() == 0
+
+
+def test_keyboard_opens_the_amount_picker_and_focus_follows(
+    live_app: Flask, live_server: LiveServer, page: Any
+) -> None:
+    seed(live_app)
+    open_article(page, f"{live_server.url}/demo/article")
+    top = page.locator(TOP)
+    cta = top.locator("button.cta")
+    cta.focus()
+    page.keyboard.press("Enter")
+    picker = top.locator("form.picker")
+    picker.wait_for()
+    assert cta.get_attribute("aria-expanded") == "true"
+    # Focus lands on the first choice (how often), then Tab reaches the amounts.
+    assert picker.locator("input:focus").get_attribute("value") == "monthly"
+    page.keyboard.press("Tab")
+    assert picker.locator("input:focus").get_attribute("value") == "1000"  # €10 a month
+    page.keyboard.press("ArrowRight")
+    assert picker.locator("input:focus").get_attribute("value") == "2000"
+    top.get_by_text("Once-off", exact=True).click()
+    assert top.get_by_role("radio", name="€25").is_checked()
+    other = top.get_by_label("Other amount in EUR")
+    box = other.bounding_box()
+    assert box is not None and box["width"] > 40  # visible, not a hidden radio's style
+    other.fill("0")
+    top.get_by_role("button", name="Continue to payment").click()
+    assert top.get_by_role("alert").inner_text() == "Please choose or enter an amount."
+
+
+def test_an_excluded_section_shows_no_appeal(
+    live_app: Flask, live_server: LiveServer, page: Any
+) -> None:
+    seed(live_app)
+    with page.expect_response(lambda r: "/api/v1/appeals?" in r.url) as answer:
+        page.goto(f"{live_server.url}/demo/article?section=tragedy")
+    assert answer.value.json()["top"]["reason"] == "excluded"
+    page.wait_for_load_state("networkidle")
+    assert page.locator("aside").count() == 0
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Tributes paid")
+
+
+class TestGoalReached:
+    @pytest.fixture
+    def live_app_overrides(self) -> dict[str, Any]:
+        return {"supporter_count_offset": 1003}
+
+    def test_reaching_the_goal_says_thank_you(
+        self, live_app: Flask, live_server: LiveServer, page: Any
+    ) -> None:
+        seed(live_app)
+        open_article(page, f"{live_server.url}/demo/article")
+        top = page.locator(TOP)
+        top.wait_for()
+        assert top.get_by_role("heading").inner_text() == "We reached 1,000 supporters. Thank you!"
+        text = top.inner_text()
+        assert "With over 1,000 readers behind it, The Harbour Courier stays free" in text
+        assert "Goal of 1,000 supporters reached" in top.inner_text()
+
+
+def test_a_donation_from_the_widget_returns_with_thanks_and_no_more_appeals(
+    sandbox_live_app: Flask, sandbox_server: LiveServer, page: Any
+) -> None:
+    seed(sandbox_live_app)
+    article = f"{sandbox_server.url}/demo/article"
+    open_article(page, article)
+    top = page.locator(TOP)
+    top.locator("button.cta").click()
+    # Readers click the visible labels; the radio buttons themselves are visually hidden.
+    top.get_by_text("Once-off", exact=True).click()
+    top.get_by_text("€10", exact=True).click()
+    assert top.get_by_role("radio", name="€10").is_checked()
+    top.get_by_role("button", name="Continue to payment").click()
+
+    page.wait_for_url("**/c/pay/**")
+    page.get_by_label("Email").fill("reader@example.com")
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_label("Expiry date").fill("12 / 34")
+    page.get_by_label("Security code (CVC)").fill("123")
+    with page.expect_response(lambda r: "/api/v1/checkout/sessions/" in r.url) as verified:
+        page.get_by_role("button", name="Donate").click()
+    assert verified.value.json()["paid"] is True
+
+    thanks = page.locator("[data-support-appeal] aside[data-thanks]")
+    thanks.wait_for()
+    assert "Thank you for supporting us" in thanks.inner_text()
+    assert "€10.00" in thanks.inner_text()
+    assert page.url == article  # support_session is taken out of the address bar
+    assert page.locator("aside:not([data-thanks])").count() == 0
+    assert page.evaluate("localStorage.getItem('rc_supporter')") == "1"
+
+    appeal_requests: list[str] = []
+    page.on("request", lambda r: appeal_requests.append(r.url) if "/api/v1/" in r.url else None)
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("aside").count() == 0
+    assert appeal_requests == []
