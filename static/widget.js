@@ -4,7 +4,7 @@
  */
 (function () {
   "use strict";
-  var script = document.currentScript;
+  var script = document.currentScript || document.querySelector('script[src*="/widget.js"]');
   if (window.__supportWidget) return;
   window.__supportWidget = true;
 
@@ -205,7 +205,7 @@
   }
 
   function closeButton(onclick) {
-    return el("button", { type: "button", "class": "close", "aria-label": "Close", title: "Close", onclick: onclick }, [
+    return el("button", { type: "button", "class": "close", "aria-label": "Close this box", title: "Close", onclick: onclick }, [
       el("span", { "aria-hidden": "true", text: "\u00d7" })
     ]);
   }
