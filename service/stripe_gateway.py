@@ -247,7 +247,9 @@ def create_portal_session(
 
 
 def _plain(obj: Any) -> dict[str, Any]:
-    plain: dict[str, Any] = obj.to_dict(recursive=True)
+    # for_json keeps Stripe's *_decimal fields as the strings Stripe sent, not Decimals,
+    # so the result can be stored as JSON (the webhook inbox keeps events as sent).
+    plain: dict[str, Any] = obj.to_dict(recursive=True, for_json=True)
     return plain
 
 
