@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-25 03:01:02.838340
+Create Date: 2026-11-25 03:29:15.332335
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('stripe_checkout_session_id', name=op.f('uq_checkout_attempts_stripe_checkout_session_id'))
     )
     with op.batch_alter_table('checkout_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_checkout_attempts_attributed_created', ['created_at'], unique=False, postgresql_include=['campaign', 'variant', 'placement'], postgresql_where=sa.text('campaign IS NOT NULL'), sqlite_where=sa.text('campaign IS NOT NULL'))
         batch_op.create_index('ix_checkout_attempts_campaign_created', ['campaign', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_checkout_attempts_created_at'), ['created_at'], unique=False)
 
@@ -128,6 +129,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('email', name=op.f('uq_supporters_email'))
     )
     with op.batch_alter_table('supporters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supporters_first_supported_at'), ['first_supported_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_supporters_supported_until'), ['supported_until'], unique=False)
 
     op.create_table('campaign_variants',
@@ -166,6 +168,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('stripe_subscription_id', name=op.f('uq_monthly_donations_stripe_subscription_id'))
     )
     with op.batch_alter_table('monthly_donations', schema=None) as batch_op:
+        batch_op.create_index('ix_monthly_donations_attributed_started', ['started_at'], unique=False, postgresql_include=['campaign', 'variant', 'placement'], postgresql_where=sa.text('campaign IS NOT NULL'), sqlite_where=sa.text('campaign IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_monthly_donations_canceled_at'), ['canceled_at'], unique=False)
         batch_op.create_index('ix_monthly_donations_status_started', ['status', 'started_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_monthly_donations_stripe_customer_id'), ['stripe_customer_id'], unique=False)
@@ -229,9 +232,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('stripe_payment_intent_id', name=op.f('uq_donations_stripe_payment_intent_id'))
     )
     with op.batch_alter_table('donations', schema=None) as batch_op:
+        batch_op.create_index('ix_donations_attributed_paid_at', ['paid_at'], unique=False, postgresql_include=['campaign', 'variant', 'placement', 'frequency'], postgresql_where=sa.text('campaign IS NOT NULL'), sqlite_where=sa.text('campaign IS NOT NULL'))
         batch_op.create_index('ix_donations_campaign_paid_at', ['campaign', 'paid_at'], unique=False)
+        batch_op.create_index('ix_donations_disputed_at', ['disputed_at'], unique=False, postgresql_where=sa.text('disputed_at IS NOT NULL'), sqlite_where=sa.text('disputed_at IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_donations_monthly_donation_id'), ['monthly_donation_id'], unique=False)
+        batch_op.create_index('ix_donations_paid_at_amounts', ['paid_at'], unique=False, postgresql_include=['frequency', 'currency', 'status', 'amount_minor', 'amount_refunded_minor'])
         batch_op.create_index('ix_donations_paid_at_currency', ['paid_at', 'currency'], unique=False)
+        batch_op.create_index('ix_donations_refunded_at', ['refunded_at'], unique=False, postgresql_where=sa.text('refunded_at IS NOT NULL'), sqlite_where=sa.text('refunded_at IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_donations_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_donations_stripe_checkout_session_id'), ['stripe_checkout_session_id'], unique=False)
         batch_op.create_index('ix_donations_supporter_paid_at', ['supporter_id', 'paid_at'], unique=False)
@@ -245,9 +252,13 @@ def downgrade() -> None:
         batch_op.drop_index('ix_donations_supporter_paid_at')
         batch_op.drop_index(batch_op.f('ix_donations_stripe_checkout_session_id'))
         batch_op.drop_index(batch_op.f('ix_donations_status'))
+        batch_op.drop_index('ix_donations_refunded_at', postgresql_where=sa.text('refunded_at IS NOT NULL'), sqlite_where=sa.text('refunded_at IS NOT NULL'))
         batch_op.drop_index('ix_donations_paid_at_currency')
+        batch_op.drop_index('ix_donations_paid_at_amounts', postgresql_include=['frequency', 'currency', 'status', 'amount_minor', 'amount_refunded_minor'])
         batch_op.drop_index(batch_op.f('ix_donations_monthly_donation_id'))
+        batch_op.drop_index('ix_donations_disputed_at', postgresql_where=sa.text('disputed_at IS NOT NULL'), sqlite_where=sa.text('disputed_at IS NOT NULL'))
         batch_op.drop_index('ix_donations_campaign_paid_at')
+        batch_op.drop_index('ix_donations_attributed_paid_at', postgresql_include=['campaign', 'variant', 'placement', 'frequency'], postgresql_where=sa.text('campaign IS NOT NULL'), sqlite_where=sa.text('campaign IS NOT NULL'))
 
     op.drop_table('donations')
     op.drop_table('appeal_copies')
@@ -260,11 +271,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_monthly_donations_stripe_customer_id'))
         batch_op.drop_index('ix_monthly_donations_status_started')
         batch_op.drop_index(batch_op.f('ix_monthly_donations_canceled_at'))
+        batch_op.drop_index('ix_monthly_donations_attributed_started', postgresql_include=['campaign', 'variant', 'placement'], postgresql_where=sa.text('campaign IS NOT NULL'), sqlite_where=sa.text('campaign IS NOT NULL'))
 
     op.drop_table('monthly_donations')
     op.drop_table('campaign_variants')
     with op.batch_alter_table('supporters', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supporters_supported_until'))
+        batch_op.drop_index(batch_op.f('ix_supporters_first_supported_at'))
 
     op.drop_table('supporters')
     with op.batch_alter_table('stripe_events', schema=None) as batch_op:
@@ -277,6 +290,7 @@ def downgrade() -> None:
     with op.batch_alter_table('checkout_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_checkout_attempts_created_at'))
         batch_op.drop_index('ix_checkout_attempts_campaign_created')
+        batch_op.drop_index('ix_checkout_attempts_attributed_created', postgresql_include=['campaign', 'variant', 'placement'], postgresql_where=sa.text('campaign IS NOT NULL'), sqlite_where=sa.text('campaign IS NOT NULL'))
 
     op.drop_table('checkout_attempts')
     op.drop_table('campaigns')
