@@ -61,7 +61,8 @@ def demo_campaign_input() -> CampaignInput:
                 weight=1,
                 copies={
                     "top": CopyInput(
-                        heading="Keep the Courier on the council's doorstep",
+                        # Same heading as "a": this test is about the body and the button.
+                        heading="Local news needs your help now",
                         body=(
                             "Someone has to sit through the council meetings, read the "
                             "planning files and ask the awkward questions. Readers make "
