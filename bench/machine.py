@@ -43,8 +43,16 @@ def wrk_version() -> str:
     return " ".join(first[:2])
 
 
+def load_average() -> str:
+    """The 1-minute load average: anything else running skews every number here."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
 def machine_facts(postgres_version: str) -> dict[str, str]:
-    """CPU, cores, memory, Python, PostgreSQL and the servers' versions."""
+    """CPU, cores, memory, Python, PostgreSQL, the servers' versions and the load."""
     return {
         "CPU": cpu_model(),
         "Cores": str(os.cpu_count()),
@@ -54,4 +62,5 @@ def machine_facts(postgres_version: str) -> dict[str, str]:
         "PostgreSQL": postgres_version,
         "gunicorn": version("gunicorn"),
         "Load generator": wrk_version(),
+        "Load average before the run (1 min)": load_average(),
     }
