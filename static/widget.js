@@ -42,13 +42,13 @@
 
   function readerId() {
     var id = store.getItem("rc_reader");
-    if (!/^\d{1,3}$/.test(id || "")) {
-      // Coarse on purpose: 1,000 buckets split A/B tests, keep URLs cacheable, and
-      // cannot single out a reader.
+    if (!/^\d{1,2}$/.test(id || "")) {
+      // Coarse on purpose: 100 buckets split A/B tests to the percent, keep URLs
+      // cacheable, and cannot single out a reader.
       var r = new Uint32Array(1);
       (window.crypto || { getRandomValues: function (a) { a[0] = Math.random() * 4e9; } })
         .getRandomValues(r);
-      id = String(r[0] % 1000);
+      id = String(r[0] % 100);
       store.setItem("rc_reader", id);
     }
     return id;
