@@ -148,34 +148,30 @@ def valid_attempt_id(value: str | None) -> str | None:
         return None
 
 
-def find_reusable_attempt(
-    session: Session, request: DonationRequest, attempt_id: str | None
-) -> CheckoutAttempt | None:
-    """The earlier attempt a repeated submission belongs to, if it can be reused.
+def find_attempt(session: Session, attempt_id: str | None) -> CheckoutAttempt | None:
+    """The attempt with this public id, if any."""
+    if attempt_id is None:
+        return None
+    return session.scalar(select(CheckoutAttempt).where(CheckoutAttempt.public_id == attempt_id))
+
+
+def is_reusable(attempt: CheckoutAttempt, request: DonationRequest) -> bool:
+    """Whether a repeated submission may reuse this earlier attempt.
 
     A reused attempt sends Stripe the same idempotency key with the same parameters,
     so Stripe answers with the Checkout Session it already made. A failed attempt, or
     one whose amount the reader has since changed, is not reused: Stripe would replay
     the old failure or refuse the changed parameters.
     """
-    if attempt_id is None:
-        return None
-    attempt = session.scalar(select(CheckoutAttempt).where(CheckoutAttempt.public_id == attempt_id))
-    if attempt is None or attempt.status is AttemptStatus.FAILED:
-        return None
-    return attempt if _same_request(attempt, request) else None
+    return attempt.status is not AttemptStatus.FAILED and _same_request(attempt, request)
 
 
 def record_checkout_attempt(
-    session: Session, request: DonationRequest, attempt_id: str | None = None
+    session: Session, request: DonationRequest, public_id: str | None = None
 ) -> CheckoutAttempt:
     """Write our record of a reader starting checkout (flushed, not committed)."""
-    taken = attempt_id is not None and (
-        session.scalar(select(CheckoutAttempt.id).where(CheckoutAttempt.public_id == attempt_id))
-        is not None
-    )
     attempt = CheckoutAttempt(
-        public_id=attempt_id if attempt_id and not taken else str(uuid.uuid4()),
+        public_id=public_id or str(uuid.uuid4()),
         frequency=request.frequency,
         amount_minor=request.amount_minor,
         currency=request.currency,

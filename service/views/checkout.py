@@ -18,8 +18,9 @@ from service import stripe_gateway
 from service.checkout import (
     CheckoutFailed,
     DonationRequest,
-    find_reusable_attempt,
+    find_attempt,
     format_amount,
+    is_reusable,
     open_checkout_session,
     record_checkout_attempt,
     valid_attempt_id,
@@ -100,19 +101,31 @@ def begin_checkout(
     """
     session = db.session
     settings = _settings()
-    attempt = find_reusable_attempt(session, donation, attempt_id)
-    if attempt is None:
-        attempt = record_checkout_attempt(session, donation, attempt_id)
-    try:
-        # On record before Stripe hears of it: every session we create has a row here.
+    existing = find_attempt(session, attempt_id)
+    if existing is not None and is_reusable(existing, donation):
+        attempt = existing
+        # No transaction stays open while we wait on Stripe.
         session.commit()
-    except IntegrityError:
-        # The same attempt id submitted twice at once: the other request recorded it.
+    else:
+        # The given id is taken by a failed or different attempt: this one gets a new id.
+        public_id = attempt_id if existing is None else None
+        # End the read before writing: SQLite cannot turn a read into a write while
+        # another request writes, but waits its turn for a transaction that starts
+        # with the write.
         session.rollback()
-        attempt = find_reusable_attempt(session, donation, attempt_id)
-        if attempt is None:
-            attempt = record_checkout_attempt(session, donation)
+        try:
+            # On record before Stripe hears of it: every session we create has a row here.
+            attempt = record_checkout_attempt(session, donation, public_id)
             session.commit()
+        except IntegrityError:
+            # The same attempt submitted twice at once: the other request recorded it.
+            session.rollback()
+            recorded = find_attempt(session, public_id)
+            if recorded is not None and is_reusable(recorded, donation):
+                attempt = recorded
+            else:
+                attempt = record_checkout_attempt(session, donation)
+                session.commit()
     try:
         return open_checkout_session(session, settings, attempt)
     except CheckoutFailed:

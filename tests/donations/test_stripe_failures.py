@@ -109,3 +109,43 @@ def test_a_failed_attempt_submitted_again_is_retried_as_a_new_attempt(
     assert retried.status_code == 303
     assert count_attempts(engine) == 2
     assert len(sandbox_sessions(sandbox)) == 1
+
+
+@pytest.mark.postgres_only
+def test_the_same_attempt_sent_twice_at_once_opens_one_session(
+    sandbox_server: Any, sandbox: Any, engine: Engine, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        # SQLite (development only) lets one writer in at a time and fails a second
+        # writer whose snapshot went stale instead of waiting; PostgreSQL waits.
+        pytest.skip("concurrent writers need PostgreSQL; CI runs this on PostgreSQL")
+    import json
+    import threading
+    import urllib.request
+    import uuid
+
+    key = str(uuid.uuid4())
+    results: list[dict[str, Any]] = []
+    start = threading.Barrier(2)
+
+    def post() -> None:
+        request = urllib.request.Request(
+            f"{sandbox_server.url}/api/v1/checkout",
+            data=json.dumps(VALID).encode(),
+            headers={"Content-Type": "application/json", "Idempotency-Key": key},
+        )
+        start.wait()
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=30) as response:
+            results.append({"status": response.status, **json.loads(response.read())})
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [r["status"] for r in results] == [201, 201]
+    assert results[0]["session_id"] == results[1]["session_id"]
+    assert len(sandbox_sessions(sandbox)) == 1
+    assert count_attempts(engine) == 1
