@@ -6,8 +6,11 @@ the same app behind the same middleware and server, so the difference is our wor
 query parsing, the (cached) campaigns and count, the decision, the JSON and its ETag.
 Also reports the widget's gzipped size (target: a few KB).
 
-    python -m bench.appeal_bench            # a short run
-    python -m bench.appeal_bench --seconds 10 --rounds 3
+    python -m bench.appeal_bench              # a short run: 8 one-second slices each
+    python -m bench.appeal_bench --rounds 30  # steadier numbers
+
+The endpoints take turns in short slices, so background load on a shared machine hits
+them alike and the ratio stays meaningful even when the absolute numbers move.
 """
 
 from __future__ import annotations
@@ -171,7 +174,7 @@ def widget_sizes() -> tuple[int, int]:
 
 
 def run_appeal_bench(
-    server_url: str, *, seconds: int = 3, rounds: int = 2, connections: int = 8
+    server_url: str, *, seconds: int = 1, rounds: int = 8, connections: int = 8
 ) -> AppealBench:
     """Serve the app under gunicorn and alternate load on the two endpoints."""
     with bench_database(server_url) as database_url:
@@ -208,8 +211,8 @@ def run_appeal_bench(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=3, help="per round and endpoint")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=1, help="per slice and endpoint")
+    parser.add_argument("--rounds", type=int, default=8, help="slices per endpoint")
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args(argv)
     result = run_appeal_bench(
@@ -218,9 +221,10 @@ def main(argv: list[str] | None = None) -> None:
         rounds=args.rounds,
         connections=args.connections,
     )
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(
         f"load generator: {'wrk' if have_wrk() else 'threaded Python client'}; "
-        f"cpus: {os.cpu_count()}"
+        f"cpus: {os.cpu_count()}; load average after the run: {load}"
     )
     print("\n".join(result.lines()))
 
