@@ -84,7 +84,7 @@ class _Memo:
     """Finished answers by URL for one snapshot generation of campaigns and count."""
 
     generation: int = -1
-    answers: dict[bytes, _Answer] = field(default_factory=dict)
+    answers: dict[bytes, tuple[int, _Answer]] = field(default_factory=dict)
 
 
 def _memo() -> _Memo:
@@ -112,7 +112,8 @@ def _answer_from_memo() -> ResponseReturnValue | None:
         memo.generation, memo.answers = generation, {}
         return None
     hit = memo.answers.get(_memo_key())
-    return hit.response() if hit is not None else None
+    # The generation check also covers a store that raced with a reset.
+    return hit[1].response() if hit is not None and hit[0] == generation else None
 
 
 def _memo_key() -> bytes:
@@ -124,7 +125,7 @@ def _remember(answer: _Answer, generation: int) -> None:
     if memo.generation == generation:
         if len(memo.answers) >= MEMO_MAX_ENTRIES:
             memo.answers.clear()
-        memo.answers[_memo_key()] = answer
+        memo.answers[_memo_key()] = (generation, answer)
 
 
 @blp.route("/appeal", methods=["GET"])
@@ -151,7 +152,10 @@ def get_appeals(args: dict[str, Any]) -> ResponseReturnValue:
 @blp.response(204)
 def post_appeal_event(beacon: dict[str, str]) -> ResponseReturnValue:
     """Count an impression, click or dismissal in today's counters."""
-    snapshot = get_appeal_snapshot()
+    try:
+        snapshot = get_appeal_snapshot()
+    except SQLAlchemyError:
+        abort(503, message="Appeal events cannot be counted right now.")
     if not snapshot.has_variant(beacon["campaign"], beacon["variant"]):
         abort(422, message="No running campaign has this variant.")
     record_appeal_event(

@@ -194,6 +194,8 @@ def test_database_down_answers_no_appeal_not_an_error(tmp_path: Any) -> None:
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     both = client.get("/api/v1/appeals").json
     assert both is not None and both["top"]["reason"] == both["bottom"]["reason"] == "unavailable"
+    lost = client.post("/api/v1/appeal-events", json=beacon())
+    assert lost.status_code == 503
     app.extensions["database"]["engine"].dispose()
 
 
