@@ -314,6 +314,16 @@ def check_campaign_input(data: CampaignInput) -> None:
         errors["goal_behaviour"] = f"choose one of {', '.join(GOAL_BEHAVIOURS)}"
     if data.goal_behaviour == "next_goal" and not (data.goal_step and data.goal_step > 0):
         errors["goal_step"] = "a next goal needs a positive step"
+    texts = [c.body for v in data.variants for c in v.copies.values()]
+    texts += [c.heading for v in data.variants for c in v.copies.values()]
+    if data.goal_supporters is None and any("{goal}" in t for t in texts):
+        errors["goal_supporters"] = "the copy mentions {goal}: set a goal or reword it"
+    if (
+        data.goal_supporters is not None
+        and data.goal_behaviour == "thank_you"
+        and not (data.thank_you_heading or "").strip()
+    ):
+        errors["thank_you_heading"] = "say thank you once the goal is reached"
     if data.min_articles_read < 0:
         errors["min_articles_read"] = "must be zero or more"
     if not data.variants:

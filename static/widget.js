@@ -394,7 +394,7 @@
         if (!a) return;
         currency = a.currency || currency;
         if (!cfg.dismissDays && a.dismiss_days != null) dismissDays = a.dismiss_days;
-        if (a.show) renderAppeal(p, a);
+        if (a.show && a.heading) renderAppeal(p, a);
       });
     })).catch(warn);
   }

@@ -17,6 +17,9 @@ def campaign_input(**fields: Any) -> CampaignInput:
     values: dict[str, Any] = {
         "slug": "winter",
         "name": "Winter appeal",
+        "goal_supporters": 1000,
+        "goal_behaviour": "next_goal",
+        "goal_step": 1000,
         "variants": (VariantInput("a", 1, {"top": TOP, "bottom": BOTTOM}),),
     }
     values.update(fields)

@@ -186,3 +186,29 @@ def test_a_donation_from_the_widget_returns_with_thanks_and_no_more_appeals(
     page.wait_for_load_state("networkidle")
     assert page.locator("aside").count() == 0
     assert appeal_requests == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 500, "body": '{"code": 500}'},
+        {"status": 200, "body": "<html>not json</html>"},
+        {"status": 200, "body": '{"top": {"show": true}, "bottom": null}'},
+    ],
+)
+def test_a_broken_answer_never_breaks_the_publishers_page(
+    live_app: Flask, live_server: LiveServer, page: Any, answer: dict[str, Any]
+) -> None:
+    seed(live_app)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.route(
+        "**/api/v1/appeals?*",
+        lambda route: route.fulfill(content_type="application/json", **answer),
+    )
+    with page.expect_response(lambda r: "/api/v1/appeals?" in r.url):
+        page.goto(f"{live_server.url}/demo/article")
+    page.wait_for_load_state("networkidle")
+    assert errors == []
+    assert page.get_by_role("heading", level=1).is_visible()
+    assert page.locator("aside").count() == 0
