@@ -210,7 +210,7 @@ def sync_monthly_donation(
     amount, currency, period_end = _subscription_amount(subscription)
     customer_id = _id(subscription.get("customer"))
     if monthly is None:
-        insert_ignoring_conflicts(
+        inserted = insert_ignoring_conflicts(
             session,
             MonthlyDonation.__table__,  # type: ignore[arg-type]
             {
@@ -223,6 +223,9 @@ def sync_monthly_donation(
                 "updated_at": utcnow(),
             },
         )
+        if not inserted:
+            # A concurrent event created it first: compare snapshots like any other time.
+            return sync_monthly_donation(session, settings, subscription, state_at, fetched=fetched)
         monthly = _monthly_for_update(session, subscription_id)
         assert monthly is not None
     status = MonthlyStatus(subscription["status"])

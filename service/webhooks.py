@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from service import stripe_gateway
@@ -36,6 +37,10 @@ RECONCILE_OVERLAP = timedelta(days=3)
 # Stripe keeps events for 30 days; there is nothing older to list.
 STRIPE_EVENT_RETENTION = timedelta(days=30)
 SETTLED = frozenset({EventOutcome.APPLIED, EventOutcome.IGNORED})
+# Events about the same person can deadlock or race on a unique key; the loser's savepoint
+# is rolled back and it tries again (by then the winner has usually committed).
+APPLY_TRIES = 3
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
 
 Obj = dict[str, Any]
 
@@ -137,18 +142,34 @@ def _claim(session: Session, event: Obj) -> StripeEvent:
     ).one()
 
 
+def _is_transient(error: Exception) -> bool:
+    """A clash with a concurrent transaction that a fresh try will not meet again."""
+    if isinstance(error, IntegrityError):
+        # Another event about the same person or payment inserted the row first.
+        return True
+    if isinstance(error, OperationalError):
+        code = getattr(error.orig, "sqlstate", None)
+        return code in TRANSIENT_SQLSTATES or "database is locked" in str(error.orig)
+    return False
+
+
 def _apply(session: Session, row: StripeEvent, event: Obj, settings: Settings) -> EventResult:
     row.attempts += 1
-    try:
-        with session.begin_nested():
-            applied = apply_event(session, settings, event)
-    except Exception as error:
-        log.exception("stripe event %s (%s) failed", row.stripe_event_id, row.type)
-        row.outcome = EventOutcome.FAILED
-        row.error = f"{type(error).__name__}: {error}"[:4000]
-        row.processed_at = utcnow()
-        session.flush()
-        return EventResult(row.stripe_event_id, EventOutcome.FAILED, error=row.error)
+    for attempt in range(1, APPLY_TRIES + 1):
+        try:
+            with session.begin_nested():
+                applied = apply_event(session, settings, event)
+            break
+        except Exception as error:
+            if attempt < APPLY_TRIES and _is_transient(error):
+                log.info("stripe event %s clashed with another; trying again", row.stripe_event_id)
+                continue
+            log.exception("stripe event %s (%s) failed", row.stripe_event_id, row.type)
+            row.outcome = EventOutcome.FAILED
+            row.error = f"{type(error).__name__}: {error}"[:4000]
+            row.processed_at = utcnow()
+            session.flush()
+            return EventResult(row.stripe_event_id, EventOutcome.FAILED, error=row.error)
     row.outcome = EventOutcome.APPLIED if applied else EventOutcome.IGNORED
     row.error = None
     row.processed_at = utcnow()

@@ -18,8 +18,10 @@ from service import ledger
 from service.models import Donation, EventOutcome, StripeEvent, Supporter
 from service.supporters import count_supporters
 from service.webhooks import replay_event
+from stripe_sandbox import SandboxServer
 from tests.conftest import make_test_app, truncate_all
 from tests.live import LiveServer
+from tests.webhooks.conftest import pay
 from tests.webhooks.stripe_events import (
     body_of,
     charge_for,
@@ -220,3 +222,48 @@ def test_a_crash_over_http_is_committed_as_failed_and_a_redelivery_applies_it_on
         row = session.scalars(select(StripeEvent)).one()
         assert (row.outcome, row.attempts) == (EventOutcome.APPLIED, 2)
         assert _count(session, Donation) == 1
+
+
+def test_a_gifts_different_events_delivered_all_at_once_settle_correctly(
+    database_url: str, engine: Engine, sandbox: SandboxServer
+) -> None:
+    app = make_test_app(database_url, stripe_api_base=sandbox.url)
+    try:
+        with LiveServer(app) as server:
+            settings = app.extensions["settings"]
+            donor = pay(sandbox, settings, frequency="monthly", email="busy@example.com")
+            pay(sandbox, settings, email="busy@example.com")
+            assert donor.subscription_id
+            sandbox.sim.renew_subscription(donor.subscription_id, "paid")
+            bodies = [sandbox.webhooks.signed(e["id"]) for e in sandbox.events]
+            statuses: dict[int, int] = {}
+            start = threading.Barrier(len(bodies))
+
+            def post(index: int) -> None:
+                body, headers = bodies[index]
+                start.wait()
+                statuses[index] = _post(server.url, body, headers["Stripe-Signature"])
+
+            threads = [threading.Thread(target=post, args=(i,)) for i in range(len(bodies))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            # As Stripe would: deliver again whatever did not get a 2xx.
+            retried = [i for i, status in statuses.items() if status != 200]
+            for index in retried:
+                body, headers = bodies[index]
+                assert _post(server.url, body, headers["Stripe-Signature"]) == 200
+
+        with Session(engine) as session:
+            assert _count(session, StripeEvent) == len(bodies)
+            assert _count(session, Supporter) == 1
+            assert _count(session, Donation) == 3
+            assert count_supporters(session, settings) == 1
+            assert all(
+                outcome in (EventOutcome.APPLIED, EventOutcome.IGNORED)
+                for outcome in session.scalars(select(StripeEvent.outcome))
+            )
+    finally:
+        app.extensions["database"]["engine"].dispose()
+        truncate_all(engine)
