@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,16 @@ from service.supporters import count_supporters
 from stripe_sandbox import SandboxServer
 from tests.conftest import TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET, make_test_app, truncate_all
 from tests.live import LiveServer, reserve_port
+
+
+class QuickLiveServer(LiveServer):
+    """LiveServer that notices shutdown within 50 ms (the default poll is half a second)."""
+
+    def __init__(self, app: Any, port: int = 0) -> None:
+        super().__init__(app, port=port)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
 
 @pytest.fixture
@@ -150,7 +161,7 @@ def stack(database_url: str, engine: Engine) -> Iterator[Stack]:
     ) as sandbox:
         app = make_test_app(database_url, stripe_api_base=sandbox.url, public_base_url=service_url)
         try:
-            with LiveServer(app, port=port):
+            with QuickLiveServer(app, port=port):
                 yield Stack(app=app, url=service_url, sandbox=sandbox, engine=engine)
         finally:
             sandbox.webhooks.stop()

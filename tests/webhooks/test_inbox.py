@@ -21,7 +21,7 @@ from service.webhooks import replay_event
 from stripe_sandbox import SandboxServer
 from tests.conftest import make_test_app, truncate_all
 from tests.live import LiveServer
-from tests.webhooks.conftest import pay
+from tests.webhooks.conftest import QuickLiveServer, pay
 from tests.webhooks.stripe_events import (
     body_of,
     charge_for,
@@ -150,11 +150,11 @@ def test_staff_replay_applies_a_failed_event(
 
 
 @pytest.fixture
-def live_service(database_url: str, engine: Engine) -> Iterator[LiveServer]:
+def live_service(database_url: str, engine: Engine) -> Iterator[QuickLiveServer]:
     """The service over HTTP on the run's database (SQLite or PostgreSQL), really committing."""
     app = make_test_app(database_url)
     try:
-        with LiveServer(app) as server:
+        with QuickLiveServer(app) as server:
             yield server
     finally:
         app.extensions["database"]["engine"].dispose()
@@ -229,7 +229,7 @@ def test_a_gifts_different_events_delivered_all_at_once_settle_correctly(
 ) -> None:
     app = make_test_app(database_url, stripe_api_base=sandbox.url)
     try:
-        with LiveServer(app) as server:
+        with QuickLiveServer(app) as server:
             settings = app.extensions["settings"]
             donor = pay(sandbox, settings, frequency="monthly", email="busy@example.com")
             pay(sandbox, settings, email="busy@example.com")
