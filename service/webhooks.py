@@ -241,14 +241,17 @@ def reconcile_events(
         floor = utcnow() - STRIPE_EVENT_RETENTION
         since = max(newest - RECONCILE_OVERLAP, floor) if newest else floor
     events = stripe_gateway.list_events_since(settings, int(since.timestamp()))
-    settled = set(
-        session.scalars(
-            select(StripeEvent.stripe_event_id).where(
-                StripeEvent.stripe_event_id.in_([event["id"] for event in events]),
-                StripeEvent.outcome.in_(SETTLED),
+    ids = [event["id"] for event in events]
+    settled: set[str] = set()
+    for start in range(0, len(ids), 500):  # keep each IN list well inside SQLite's limits
+        settled.update(
+            session.scalars(
+                select(StripeEvent.stripe_event_id).where(
+                    StripeEvent.stripe_event_id.in_(ids[start : start + 500]),
+                    StripeEvent.outcome.in_(SETTLED),
+                )
             )
         )
-    )
     outcomes: dict[str, int] = {}
     for event in events:
         if event["id"] in settled:
