@@ -1,7 +1,8 @@
 """Staff reports: every number is one aggregate query in SQL, portable SQLite/PostgreSQL.
 
-Time buckets (months, weeks) are conditional sums over one indexed range scan rather than
-dialect-specific date functions, so the same SQL runs on both backends.
+Time buckets (months, weeks) are CASE expressions over one indexed range scan rather than
+dialect-specific date functions, so the same SQL runs on both backends. Python only adds
+up the handful of rows the database returns (a few per currency or campaign).
 """
 
 from __future__ import annotations
@@ -173,42 +174,54 @@ def _net_amount() -> ColumnElement[Any]:
     )
 
 
+def _bucket_index(column: Any, edges: list[datetime]) -> ColumnElement[Any]:
+    """Which bucket [edges[i], edges[i+1]) a row falls in, as one portable CASE."""
+    return case(
+        *[(column >= start, index) for index, start in reversed(list(enumerate(edges[:-1])))],
+        else_=-1,
+    )
+
+
 def summarise_one_off(session: Session, now: datetime) -> tuple[list[OneOffRow], tuple[str, ...]]:
     """One-off revenue this month, over the last 12 calendar months and per month."""
     edges = month_starts(now)
-    this_month = edges[-2]
-    in_month = Donation.paid_at >= this_month
-    net = _net_amount()
+    month = _bucket_index(Donation.paid_at, edges).label("month")
+    # One row per currency and month (at most 12 per currency): the database does the
+    # per-donation work once, and the totals below add up those few aggregates.
     rows = session.execute(
         select(
             Donation.currency,
-            func.sum(case((in_month, 1), else_=0)),
-            func.sum(case((in_month, Donation.amount_minor), else_=0)),
-            func.sum(case((in_month, net), else_=0)),
+            month,
             func.count(),
             func.sum(Donation.amount_minor),
-            func.sum(net),
-            *_bucket_sums(Donation.paid_at, edges, net),
+            func.sum(_net_amount()),
         )
-        # paid_at leads ix_donations_paid_at_currency, so this is one index range scan.
+        # paid_at leads ix_donations_paid_at_amounts, which covers every column used
+        # here, so this is one index-only range scan.
         .where(Donation.paid_at >= edges[0], Donation.paid_at < edges[-1])
         .where(Donation.frequency == Frequency.ONE_OFF)
-        .group_by(Donation.currency)
-        .order_by(Donation.currency)
+        .group_by(Donation.currency, month)
     ).all()
+    months = len(edges) - 1
+    totals: dict[str, list[list[int]]] = {}
+    for currency, index, count, gross, net in rows:
+        per_month = totals.setdefault(currency, [[0] * months for _ in range(3)])
+        per_month[0][index] = int(count or 0)
+        per_month[1][index] = int(gross or 0)
+        per_month[2][index] = int(net or 0)
     labels = tuple(start.strftime("%b %Y") for start in edges[:-1])
     result = [
         OneOffRow(
-            currency=row[0],
-            month_count=int(row[1] or 0),
-            month_gross_minor=int(row[2] or 0),
-            month_net_minor=int(row[3] or 0),
-            year_count=int(row[4] or 0),
-            year_gross_minor=int(row[5] or 0),
-            year_net_minor=int(row[6] or 0),
-            by_month_minor=tuple(int(v or 0) for v in row[7:]),
+            currency=currency,
+            month_count=counts[-1],
+            month_gross_minor=gross[-1],
+            month_net_minor=net[-1],
+            year_count=sum(counts),
+            year_gross_minor=sum(gross),
+            year_net_minor=sum(net),
+            by_month_minor=tuple(net),
         )
-        for row in rows
+        for currency, (counts, gross, net) in sorted(totals.items())
     ]
     return result, labels
 
@@ -331,49 +344,52 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 def funnel_rows(session: Session, since: datetime) -> list[FunnelRow]:
     """Impressions → clicks → checkouts → donations per campaign, variant and placement."""
+    # Each branch is grouped before the union, so the union holds a few rows per
+    # campaign rather than one per checkout and donation (which spilled sorts to disk).
     zero = literal(0)
-    variant = func.coalesce(AppealCounter.variant, "")
-    counters = select(
-        AppealCounter.campaign.label("campaign"),
-        variant.label("variant"),
-        AppealCounter.placement.label("placement"),
-        AppealCounter.impressions.label("impressions"),
-        AppealCounter.clicks.label("clicks"),
-        zero.label("checkouts"),
-        zero.label("completed"),
-    ).where(AppealCounter.campaign.is_not(None), AppealCounter.day >= since.date())
-    attempts = select(
-        CheckoutAttempt.campaign,
-        func.coalesce(CheckoutAttempt.variant, ""),
-        func.coalesce(CheckoutAttempt.placement, ""),
-        zero,
-        zero,
-        literal(1),
-        zero,
-    ).where(CheckoutAttempt.campaign.is_not(None), CheckoutAttempt.created_at >= since)
-    one_offs = select(
-        Donation.campaign,
-        func.coalesce(Donation.variant, ""),
-        func.coalesce(Donation.placement, ""),
-        zero,
-        zero,
-        zero,
-        literal(1),
-    ).where(
-        Donation.campaign.is_not(None),
-        Donation.paid_at >= since,
-        Donation.frequency == Frequency.ONE_OFF,
+
+    def keys(model: Any) -> list[Any]:
+        return [
+            model.campaign,
+            func.coalesce(model.variant, "").label("variant"),
+            func.coalesce(model.placement, "").label("placement"),
+        ]
+
+    counter_keys = keys(AppealCounter)
+    counters = (
+        select(
+            *counter_keys,
+            func.sum(AppealCounter.impressions).label("impressions"),
+            func.sum(AppealCounter.clicks).label("clicks"),
+            zero.label("checkouts"),
+            zero.label("completed"),
+        )
+        .where(AppealCounter.campaign.is_not(None), AppealCounter.day >= since.date())
+        .group_by(*counter_keys)
+    )
+    attempt_keys = keys(CheckoutAttempt)
+    attempts = (
+        select(*attempt_keys, zero, zero, func.count(), zero)
+        .where(CheckoutAttempt.campaign.is_not(None), CheckoutAttempt.created_at >= since)
+        .group_by(*attempt_keys)
+    )
+    donation_keys = keys(Donation)
+    one_offs = (
+        select(*donation_keys, zero, zero, zero, func.count())
+        .where(
+            Donation.campaign.is_not(None),
+            Donation.paid_at >= since,
+            Donation.frequency == Frequency.ONE_OFF,
+        )
+        .group_by(*donation_keys)
     )
     # A monthly gift completes once, when it starts; its renewals are not new conversions.
-    monthlies = select(
-        MonthlyDonation.campaign,
-        func.coalesce(MonthlyDonation.variant, ""),
-        func.coalesce(MonthlyDonation.placement, ""),
-        zero,
-        zero,
-        zero,
-        literal(1),
-    ).where(MonthlyDonation.campaign.is_not(None), MonthlyDonation.started_at >= since)
+    monthly_keys = keys(MonthlyDonation)
+    monthlies = (
+        select(*monthly_keys, zero, zero, zero, func.count())
+        .where(MonthlyDonation.campaign.is_not(None), MonthlyDonation.started_at >= since)
+        .group_by(*monthly_keys)
+    )
     events = union_all(counters, attempts, one_offs, monthlies).subquery("events")
     rows = session.execute(
         select(
@@ -584,7 +600,8 @@ def supporters_statement(filters: SupporterFilters, now: datetime) -> Any:
         stmt = stmt.where(Supporter.supported_until > now)
     elif filters.state == "lapsed":
         stmt = stmt.where((Supporter.supported_until <= now) | Supporter.supported_until.is_(None))
-    return stmt.order_by(Supporter.created_at.desc(), Supporter.id.desc())
+    # Newest first by id (the creation order), which the primary key serves without a sort.
+    return stmt.order_by(Supporter.id.desc())
 
 
 def page_of(session: Session, stmt: Any, page: int, scalars: bool) -> tuple[list[Any], bool]:

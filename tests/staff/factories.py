@@ -114,7 +114,13 @@ def counter(session: Session, **fields: Any) -> AppealCounter:
 def campaign(
     session: Session, slug: str = "spring", variants: tuple[str, ...] = ("a",)
 ) -> Campaign:
-    row = Campaign(slug=slug, name=f"Campaign {slug}", goal_supporters=1000)
+    row = Campaign(
+        slug=slug,
+        name=f"Campaign {slug}",
+        goal_supporters=1000,
+        thank_you_heading="We made it to {goal}",
+        thank_you_body="Thank you, all {supporters} of you.",
+    )
     for key in variants:
         variant = CampaignVariant(key=key, weight=1)
         for placement in Placement:
