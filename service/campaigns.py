@@ -318,12 +318,6 @@ def check_campaign_input(data: CampaignInput) -> None:
     texts += [c.heading for v in data.variants for c in v.copies.values()]
     if data.goal_supporters is None and any("{goal}" in t for t in texts):
         errors["goal_supporters"] = "the copy mentions {goal}: set a goal or reword it"
-    if (
-        data.goal_supporters is not None
-        and data.goal_behaviour == "thank_you"
-        and not (data.thank_you_heading or "").strip()
-    ):
-        errors["thank_you_heading"] = "say thank you once the goal is reached"
     if data.min_articles_read < 0:
         errors["min_articles_read"] = "must be zero or more"
     if not data.variants:
