@@ -322,10 +322,13 @@ def _input_from_form(form: CampaignForm, slug: str) -> CampaignInput:
 
 def _edit_campaign(campaign: Campaign | None) -> ResponseReturnValue:
     form = CampaignForm()
-    if campaign is not None and request.method == "GET":
-        _fill_form(form, campaign)
     if request.method == "GET":
-        _add_blank_variant(form)
+        if campaign is not None:
+            _fill_form(form, campaign)
+            _add_blank_variant(form)
+        else:
+            # A new campaign starts with one variant "a"; more can be added after saving.
+            form.variants.entries[0].form.key.data = "a"
     errors: dict[str, str] = {}
     if form.validate_on_submit():
         slug = campaign.slug if campaign is not None else form.slug.data
