@@ -22,9 +22,9 @@ from service.settings import Settings
 
 DEFINITION = (
     "A supporter is a distinct person (by Stripe customer, joined by email) with an active "
-    "or past-due monthly donation, or a successful one-off donation that was not refunded "
-    "or disputed in the last {window} days. The count adds {offset} supporters from before "
-    "this service."
+    "or past-due monthly donation, or a successful one-off donation in the last {window} "
+    "days that was not fully refunded and has no open or lost dispute. The count adds "
+    "{offset} supporters from before this service."
 )
 
 
