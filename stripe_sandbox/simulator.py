@@ -125,7 +125,8 @@ class Simulator:
         return obj
 
     def _emit_all(self, start: int) -> list[Obj]:
-        return self.state.events[start:]
+        """Copies of the events emitted since `start` (only those: histories grow long)."""
+        return [copy.deepcopy(record.event) for record in self.state.event_records()[start:]]
 
     def _mark(self) -> int:
         return len(self.state.event_records())
