@@ -126,12 +126,54 @@ def appeal_section(server_url: str, quick: bool) -> tuple[list[str], list[str]]:
         "(README's production command), the demo campaign seeded in PostgreSQL.",
         "",
     ]
+    lines += wsgi_cost_lines(server_url)
     if result.ratio < TARGET_RATIO:
         print(f"bench: the appeal/trivial ratio {result.ratio:.2f} misses {TARGET_RATIO}")
     problems = [f"appeal endpoint answered {result.appeal.errors} errors"] * bool(
         result.appeal.errors or result.trivial.errors
     )
     return lines, problems
+
+
+def wsgi_cost_lines(server_url: str) -> list[str]:
+    """The same comparison without the network: what each request costs the server."""
+    import os
+
+    from bench.appeal_bench import APPEAL_QUERY, TRIVIAL_PATH, _seed, _service_env
+    from bench.servers import bench_database
+    from bench.wsgi_cost import PER_SLICE, SLICES, measure
+
+    with bench_database(server_url) as database_url:
+        _seed(database_url)
+        saved = dict(os.environ)
+        os.environ.update(_service_env(database_url))
+        try:
+            from bench.appeal_bench import bench_app
+
+            app = bench_app()
+            costs = measure(
+                app,
+                TRIVIAL_PATH,
+                {
+                    "appeal, one URL": lambda _i: APPEAL_QUERY,
+                    "appeal, a new URL every request": lambda i: APPEAL_QUERY.replace(
+                        "reader=417", f"reader={i}"
+                    ),
+                },
+            )
+            app.extensions["database"]["engine"].dispose()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    lines = [
+        "Server CPU per request, in process (no network, no load generator sharing the "
+        f"cores): median of {SLICES} interleaved slices of {PER_SLICE} requests.",
+        "",
+        "| endpoint | µs per request | trivial / this (throughput ratio on one core) |",
+        "| --- | ---: | ---: |",
+    ]
+    lines += [f"| {c.name} | {c.microseconds:.0f} | {c.ratio:.2f} |" for c in costs]
+    return [*lines, ""]
 
 
 SECTIONS: dict[str, Callable[[str, bool], tuple[list[str], list[str]]]] = {
