@@ -123,6 +123,9 @@ def begin_checkout(
             recorded = find_attempt(session, public_id)
             if recorded is not None and is_reusable(recorded, donation):
                 attempt = recorded
+                # End this read too: the update after Stripe answers must start its
+                # own transaction, or SQLite refuses it once the twin has written.
+                session.commit()
             else:
                 attempt = record_checkout_attempt(session, donation)
                 session.commit()

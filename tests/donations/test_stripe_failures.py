@@ -111,14 +111,9 @@ def test_a_failed_attempt_submitted_again_is_retried_as_a_new_attempt(
     assert len(sandbox_sessions(sandbox)) == 1
 
 
-@pytest.mark.postgres_only
 def test_the_same_attempt_sent_twice_at_once_opens_one_session(
-    sandbox_server: Any, sandbox: Any, engine: Engine, is_postgres: bool
+    sandbox_server: Any, sandbox: Any, engine: Engine
 ) -> None:
-    if not is_postgres:
-        # SQLite (development only) lets one writer in at a time and fails a second
-        # writer whose snapshot went stale instead of waiting; PostgreSQL waits.
-        pytest.skip("concurrent writers need PostgreSQL; CI runs this on PostgreSQL")
     import json
     import threading
     import urllib.request
