@@ -38,7 +38,7 @@ def test_support_page_offers_both_frequencies_presets_and_a_custom_amount(
     assert 'id="custom-amount" name="custom_amount"' in html
     assert '<label for="custom-amount">' in html
     assert 'role="alert"' in html
-    assert "readers already support us" in html
+    assert "Be one of the first readers to support us." in html
     assert re.search(r'name="attempt" value="[0-9a-f-]{36}"', html)
 
 

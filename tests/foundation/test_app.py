@@ -32,7 +32,13 @@ def test_support_page_shows_the_appeal_and_the_count(client: FlaskClient) -> Non
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "give what you can" in page
-    assert "readers already support us" in page
+    assert "Be one of the first readers to support us." in page
+
+
+def test_support_page_shows_the_count_with_its_friendly_floor(database_url: str) -> None:
+    app = make_test_app(database_url, supporter_count_offset=5432)
+    page = app.test_client().get("/support").get_data(as_text=True)
+    assert "Over 5,400</strong> readers already support us." in page
 
 
 def test_unknown_api_path_gets_a_json_404(client: FlaskClient) -> None:
