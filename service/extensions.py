@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -19,8 +20,28 @@ limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 login_manager = LoginManager()
 
 
+class PublicResponseSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without `Vary: Cookie` on public responses.
+
+    Flask-Login reads the session after every request, so Flask would add `Vary: Cookie`
+    to every response; on answers marked `Cache-Control: public` (the widget, the appeal
+    API) that tells CDNs to keep a copy per cookie, or none, though they ignore cookies.
+    """
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        super().save_session(app, session, response)
+        if response.cache_control.public and not session.modified:
+            # (HeaderSet.discard misses an item that is not the last one.)
+            kept = [value for value in response.vary if value.lower() != "cookie"]
+            if kept:
+                response.headers["Vary"] = ", ".join(kept)
+            else:
+                response.headers.pop("Vary", None)
+
+
 def init_extensions(app: Flask, settings: Settings) -> None:
     """Bind every extension to the app, configured from the settings."""
+    app.session_interface = PublicResponseSessionInterface()
     if settings.trusted_proxy_count:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,
