@@ -153,6 +153,16 @@ def _is_transient(error: Exception) -> bool:
     return False
 
 
+def _fail(session: Session, row: StripeEvent, error: Exception) -> EventResult:
+    """Keep the event as failed with its error, for a retry to apply later."""
+    log.exception("stripe event %s (%s) failed", row.stripe_event_id, row.type)
+    row.outcome = EventOutcome.FAILED
+    row.error = f"{type(error).__name__}: {error}"[:4000]
+    row.processed_at = utcnow()
+    session.flush()
+    return EventResult(row.stripe_event_id, EventOutcome.FAILED, error=row.error)
+
+
 def _apply(session: Session, row: StripeEvent, event: Obj, settings: Settings) -> EventResult:
     row.attempts += 1
     for attempt in range(1, APPLY_TRIES + 1):
@@ -160,16 +170,22 @@ def _apply(session: Session, row: StripeEvent, event: Obj, settings: Settings) -
             with session.begin_nested():
                 applied = apply_event(session, settings, event)
             break
+        except stripe_gateway.GatewayError as error:
+            if not error.not_found:
+                return _fail(session, row, error)
+            # Stripe has no such object (deleted test data, another account's id): no
+            # retry can ever apply it, so acknowledge it rather than fail for days.
+            log.warning("stripe event %s names an object Stripe does not have", row.stripe_event_id)
+            row.outcome = EventOutcome.IGNORED
+            row.error = f"not found at Stripe: {error.message}"[:4000]
+            row.processed_at = utcnow()
+            session.flush()
+            return EventResult(row.stripe_event_id, row.outcome, error=row.error)
         except Exception as error:
             if attempt < APPLY_TRIES and _is_transient(error):
                 log.info("stripe event %s clashed with another; trying again", row.stripe_event_id)
                 continue
-            log.exception("stripe event %s (%s) failed", row.stripe_event_id, row.type)
-            row.outcome = EventOutcome.FAILED
-            row.error = f"{type(error).__name__}: {error}"[:4000]
-            row.processed_at = utcnow()
-            session.flush()
-            return EventResult(row.stripe_event_id, EventOutcome.FAILED, error=row.error)
+            return _fail(session, row, error)
     row.outcome = EventOutcome.APPLIED if applied else EventOutcome.IGNORED
     row.error = None
     row.processed_at = utcnow()

@@ -26,6 +26,7 @@ from tests.webhooks.stripe_events import (
     body_of,
     charge_for,
     deliver,
+    dispute_for,
     event,
     one_off_session,
     refunded,
@@ -94,6 +95,22 @@ def test_event_types_we_do_not_handle_are_kept_as_ignored(
 
     assert response.status_code == 200
     assert response.json["outcome"] == "ignored"
+
+
+def test_an_event_about_an_object_stripe_does_not_have_is_ignored_not_retried(
+    client: FlaskClient, session: Session
+) -> None:
+    # A dispute on a charge we never recorded and Stripe answers 404 for: no retry can
+    # ever apply it, so Stripe must get a 2xx instead of retrying for days.
+    unknown_charge = charge_for(one_off_session())
+    response = deliver(client, event("charge.dispute.created", dispute_for(unknown_charge)))
+
+    assert response.status_code == 200
+    assert response.json["outcome"] == "ignored"
+    row = session.scalars(select(StripeEvent)).one()
+    assert row.outcome is EventOutcome.IGNORED
+    assert row.error is not None and row.error.startswith("not found at Stripe")
+    assert _count(session, Donation) == 0
 
 
 def _boom(*_args: Any) -> bool:
