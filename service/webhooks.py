@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -163,8 +163,28 @@ def _fail(session: Session, row: StripeEvent, error: Exception) -> EventResult:
     return EventResult(row.stripe_event_id, EventOutcome.FAILED, error=row.error)
 
 
+def _lock_customer(session: Session, event: Obj) -> None:
+    """On PostgreSQL, apply one customer's events one at a time.
+
+    Events about the same person (checkout, invoice, subscription) insert the same
+    supporter, customer and gift rows in different orders; concurrently they deadlock.
+    A transaction-scoped advisory lock per customer serialises exactly those.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite already admits one writer at a time
+    customer = event["data"]["object"].get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    if isinstance(customer, str) and customer:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"stripe-customer:{customer}"},
+        )
+
+
 def _apply(session: Session, row: StripeEvent, event: Obj, settings: Settings) -> EventResult:
     row.attempts += 1
+    _lock_customer(session, event)
     for attempt in range(1, APPLY_TRIES + 1):
         try:
             with session.begin_nested():
