@@ -148,6 +148,8 @@ def get_appeals(args: dict[str, Any]) -> ResponseReturnValue:
 @limiter.limit(APPEAL_EVENT_RATE_LIMIT, methods=["POST"])
 @blp.arguments(AppealEventSchema())
 @blp.response(204)
+@blp.alt_response(429, schema="Error", description="Too many beacons from this client")
+@blp.alt_response(503, schema="Error", description="The database is away; nothing counted")
 def post_appeal_event(beacon: dict[str, str]) -> ResponseReturnValue:
     """Count an impression, click or dismissal in today's counters."""
     try:

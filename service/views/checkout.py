@@ -162,8 +162,8 @@ def _cors(response: Response) -> Response:
 @checkout_rate_limits
 @blp.arguments(CheckoutRequestSchema, location="json", as_kwargs=False)
 @blp.response(201, CheckoutCreatedSchema)
-@blp.alt_response(429, description="Too many attempts from this client or email")
-@blp.alt_response(502, description="Stripe could not be reached or refused")
+@blp.alt_response(429, schema="Error", description="Too many attempts from this client or email")
+@blp.alt_response(502, schema="Error", description="Stripe could not be reached or refused")
 def create_checkout(donation: DonationRequest) -> dict[str, str]:
     """Start a donation and return the Stripe Checkout URL to send the reader to.
 
@@ -220,7 +220,7 @@ def fetch_our_session(session_id: str) -> stripe_gateway.CheckoutSessionInfo | N
 @blp.route("/sessions/<session_id>", methods=["GET"])
 @blp.response(200, CheckoutSessionStatusSchema)
 @blp.alt_response(404, schema=NotFoundSchema, description="Unknown, or not one of ours")
-@blp.alt_response(502, description="Stripe could not be reached")
+@blp.alt_response(502, schema="Error", description="Stripe could not be reached")
 def checkout_session_status(session_id: str) -> ResponseReturnValue:
     """Confirm a returning donor's Checkout Session with Stripe (never from the URL alone)."""
     try:
