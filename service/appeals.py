@@ -8,6 +8,7 @@ easy to test exhaustively. Reader state lives in the reader's browser, never wit
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -263,9 +264,23 @@ def _shown(
     )
 
 
+_PLACEHOLDER = re.compile(r"(^|[.!?]\s+)?\{(supporters|goal)\}")
+
+
 def fill(text: str, supporters: str, goal: str) -> str:
-    """Replace the {supporters} and {goal} placeholders (and nothing else) in copy."""
-    return text.replace("{supporters}", supporters).replace("{goal}", goal)
+    """Replace the {supporters} and {goal} placeholders (and nothing else) in copy.
+
+    A value that starts a sentence is capitalised ("over 5,400" -> "Over 5,400").
+    """
+    values = {"supporters": supporters, "goal": goal}
+
+    def replace(match: re.Match[str]) -> str:
+        value = values[match.group(2)]
+        if match.group(1) is not None:
+            return match.group(1) + value[:1].upper() + value[1:]
+        return value
+
+    return _PLACEHOLDER.sub(replace, text)
 
 
 def bucket_of(reader_id: str, campaign_slug: str, total_weight: int) -> int:

@@ -9,8 +9,13 @@
     var n = parseInt(goalInput && goalInput.value, 10);
     return isNaN(n) ? (form.getAttribute("data-goal") || "") : n.toLocaleString("en");
   }
+  // Same rule as service/appeals.py fill(): a value that starts a sentence is capitalised.
   function fill(text) {
-    return text.split("{supporters}").join(supporters).split("{goal}").join(goalText());
+    var values = { supporters: supporters, goal: goalText() };
+    return text.replace(/(^|[.!?]\s+)?\{(supporters|goal)\}/g, function (_m, start, name) {
+      var value = values[name];
+      return start === undefined ? value : start + value.charAt(0).toUpperCase() + value.slice(1);
+    });
   }
   function refresh(variant) {
     variant.querySelectorAll("[data-preview]").forEach(function (input) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ from service.appeals import (
     choose_variant,
     current_goal,
     decide_appeal,
+    fill,
 )
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -375,3 +377,17 @@ def test_top_and_bottom_show_the_same_variant_to_a_reader() -> None:
         top = decide([spec], reader=reader, placement="top")
         bottom = decide([spec], reader=reader, placement="bottom")
         assert top.variant == bottom.variant
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{supporters} readers give.", "Over 5,400 readers give."),
+        ("Already {supporters} readers give.", "Already over 5,400 readers give."),
+        ("Thanks! {supporters} of you. Goal: {goal}.", "Thanks! Over 5,400 of you. Goal: 6,000."),
+        ("{goal} is the goal", "6,000 is the goal"),
+        ("Keep {braces} alone", "Keep {braces} alone"),
+    ],
+)
+def test_fill_capitalises_a_count_that_starts_a_sentence(text: str, expected: str) -> None:
+    assert fill(text, "over 5,400", "6,000") == expected

@@ -74,7 +74,7 @@ def test_appeals_answers_both_placements_in_one_request(client: FlaskClient) -> 
     answers = client.get(f"/api/v1/appeals?placements=top,bottom&{QUERY}").json
     assert answers is not None
     assert set(answers) == {"top", "bottom"}
-    assert answers["bottom"]["body"] == "over 5,400 readers support us. Goal: 6,000."
+    assert answers["bottom"]["body"] == "Over 5,400 readers support us. Goal: 6,000."
     only_bottom = client.get(f"/api/v1/appeals?placements=bottom&{QUERY}").json
     assert only_bottom is not None and set(only_bottom) == {"bottom"}
 
@@ -224,7 +224,7 @@ def test_goal_behaviours_through_the_api(app: Flask, client: FlaskClient, sessio
         invalidate_campaign_cache()
     moved = client.get("/api/v1/appeal?placement=bottom").json
     assert moved is not None and moved["goal"] == 6000
-    assert moved["body"] == "over 5,400 readers support us. Goal: 6,000."
+    assert moved["body"] == "Over 5,400 readers support us. Goal: 6,000."
 
 
 # ----------------------------------------------------------------------------- beacons
