@@ -69,7 +69,8 @@ def test_the_publishers_page_is_fine_while_our_database_is_down(
             service.target = app_without_database(is_postgres, str(tmp_path), **settings)
             page.context.clear_cookies()
             page.evaluate("localStorage.clear()")
-            with page.expect_response(lambda r: "/api/v1/appeal" in r.url) as answer:
+            # The appeal request itself, not the impression beacon (/api/v1/appeal-events).
+            with page.expect_response(lambda r: "/api/v1/appeals?" in r.url) as answer:
                 page.reload()
             assert answer.value.status == 200
             assert answer.value.json()["top"]["show"] is False
