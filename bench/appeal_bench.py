@@ -19,16 +19,13 @@ import argparse
 import gzip
 import json
 import os
-import subprocess
-import tempfile
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify
 
-from bench.loadgen import _WRK_REPORT, LoadResult, get_load, have_wrk
+from bench.loadgen import LoadResult, get_load, have_wrk, wrk_get
 from bench.servers import PROJECT_ROOT, bench_database, gunicorn, postgres_server_url
 
 APPEAL_QUERY = (
@@ -54,24 +51,7 @@ end
 
 def wrk_distinct(base: str, *, seconds: int, connections: int) -> LoadResult:
     """Load the appeal endpoint with a new URL on every request (needs wrk)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "distinct.lua"
-        script.write_text(_WRK_DISTINCT + _WRK_REPORT)
-        output = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), base],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=seconds + 30,
-        ).stdout
-    report = json.loads(output.strip().splitlines()[-1])
-    return LoadResult(
-        requests=report["requests"],
-        seconds=report["duration_us"] / 1e6,
-        p50_ms=report["p50_us"] / 1000,
-        p99_ms=report["p99_us"] / 1000,
-        errors=report["non2xx"] + report["socket_errors"],
-    )
+    return wrk_get(base, seconds=seconds, connections=connections, request_script=_WRK_DISTINCT)
 
 
 def bench_app() -> Flask:

@@ -56,14 +56,19 @@ def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
-def wrk_get(url: str, *, seconds: int, connections: int, threads: int = 1) -> LoadResult:
-    """Hammer one GET URL with wrk for a bounded time."""
+def wrk_get(
+    url: str, *, seconds: int, connections: int, threads: int = 1, request_script: str = ""
+) -> LoadResult:
+    """Hammer one GET URL with wrk for a bounded time.
+
+    `request_script` is Lua that may define wrk's `request` function (a new URL each time).
+    """
     host = urlsplit(url).hostname
     if host not in {"127.0.0.1", "localhost", "::1"}:
         raise ValueError("benchmarks send traffic to loopback only")
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "report.lua"
-        script.write_text(_WRK_REPORT)
+        script.write_text(request_script + _WRK_REPORT)
         output = subprocess.run(
             [
                 "wrk",
