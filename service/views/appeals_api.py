@@ -92,6 +92,16 @@ def _memo() -> _Memo:
     return memo
 
 
+@limiter.request_filter
+def _appeal_reads_skip_the_limiter() -> bool:
+    """No rate limit applies to the cacheable appeal reads; skip the limiter's work there.
+
+    They are on every article page view and a CDN absorbs floods of them; the beacons
+    (POST) stay limited.
+    """
+    return request.method == "GET" and request.endpoint in _APPEAL_ENDPOINTS
+
+
 @blp.before_request
 def _answer_from_memo() -> ResponseReturnValue | None:
     """Answer a URL seen since the campaigns were loaded without parsing it again.
