@@ -116,7 +116,7 @@ def checkout_section(server_url: str, quick: bool) -> tuple[list[str], list[str]
 def appeal_section(server_url: str, quick: bool) -> tuple[list[str], list[str]]:
     from bench.appeal_bench import TARGET_RATIO, run_appeal_bench
 
-    seconds, rounds = (2, 1) if quick else (5, 3)
+    seconds, rounds = (2, 1) if quick else (3, 7)
     result = run_appeal_bench(server_url, seconds=seconds, rounds=rounds, connections=8)
     lines = [
         *result.lines(),
