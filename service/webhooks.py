@@ -218,6 +218,14 @@ def process_event(session: Session, event: Obj, settings: Settings) -> EventResu
     row = _claim(session, event)
     if row.outcome in SETTLED:
         return EventResult(row.stripe_event_id, row.outcome, duplicate=True)
+    if bool(event.get("livemode")) != (settings.stripe_mode == "live"):
+        # A test-mode event must never touch a live ledger, nor a live one a test ledger
+        # (possible only if an endpoint's secret is shared between modes).
+        row.outcome = EventOutcome.IGNORED
+        row.error = "livemode does not match this deployment's Stripe key"
+        row.processed_at = utcnow()
+        session.flush()
+        return EventResult(row.stripe_event_id, row.outcome, error=row.error)
     return _apply(session, row, event, settings)
 
 

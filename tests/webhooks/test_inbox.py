@@ -113,6 +113,21 @@ def test_an_event_about_an_object_stripe_does_not_have_is_ignored_not_retried(
     assert _count(session, Donation) == 0
 
 
+def test_a_live_mode_event_never_touches_a_test_mode_ledger(
+    client: FlaskClient, session: Session
+) -> None:
+    live = event("checkout.session.completed", one_off_session(), livemode=True)
+
+    response = deliver(client, live)
+
+    assert response.status_code == 200
+    assert response.json["outcome"] == "ignored"
+    assert session.scalars(select(StripeEvent.error)).one() == (
+        "livemode does not match this deployment's Stripe key"
+    )
+    assert _count(session, Donation) == 0
+
+
 def _boom(*_args: Any) -> bool:
     raise RuntimeError("database said no")
 
