@@ -108,6 +108,12 @@ def _require_sign_in() -> ResponseReturnValue | None:
     # Every staff page needs a signed-in user, including pages added later.
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
+    if request.method != "GET":
+        # A form posted after the session ended: after signing in, return to the page the
+        # form was on, never to its POST-only URL (which would answer 405).
+        came_from = urlsplit(request.referrer or "")
+        back = came_from.path if came_from.netloc == request.host else None
+        return redirect(url_for("staff.sign_in", next=_safe_next(back)))
     response: ResponseReturnValue = login_manager.unauthorized()
     return response
 

@@ -48,6 +48,19 @@ def test_every_staff_url_needs_sign_in(app: Flask, client: FlaskClient) -> None:
         assert response.headers["Location"].startswith("/staff/sign-in?next="), (method, path)
 
 
+def test_a_form_posted_after_sign_out_returns_to_its_page_after_sign_in(
+    client: FlaskClient,
+) -> None:
+    response = client.post(
+        "/staff/events/1/replay", headers={"Referer": "http://localhost/staff/events"}
+    )
+    assert response.status_code == 302
+    # Back to the inbox page, not to the POST-only replay URL (which would answer 405).
+    assert response.headers["Location"] == "/staff/sign-in?next=/staff/events"
+    foreign = client.post("/staff/events/1/replay", headers={"Referer": "https://evil.example/x"})
+    assert foreign.headers["Location"] == "/staff/sign-in?next=/staff/"
+
+
 @pytest.fixture
 def viewer(app: Flask, client: FlaskClient) -> StaffUser:
     with arranged(app) as session:
