@@ -24,7 +24,8 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's chromium for the browser tests..."; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) >/dev/null; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) >/dev/null \
+	      || { echo "apt-get could not install chromium; install Debian's 'chromium' package by hand" >&2; exit 1; }; \
 	  else \
 	    echo "The browser tests need Chromium: install Debian's 'chromium' package (or set CHROMIUM_PATH)." >&2; exit 1; \
 	  fi; }
