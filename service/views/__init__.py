@@ -12,22 +12,21 @@ from service.extensions import api_of
 
 
 def register_views(app: Flask) -> None:
-    from service.views import checkout, health, support
+    # Imported here, not at module level: views import the app's extensions.
+    from service import demo
+    from service.views import (
+        appeals_api,
+        checkout,
+        health,
+        staff,
+        support,
+        supporters_api,
+        webhooks,
+        widget,
+    )
 
     api = api_of(app)
-    api.register_blueprint(checkout.blp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(support.bp)
-    from service.views import supporters_api, webhooks
-
-    api.register_blueprint(supporters_api.blp)
-    app.register_blueprint(webhooks.bp)
-    from service import demo
-    from service.views import appeals_api, widget
-
-    api.register_blueprint(appeals_api.blp)
-    app.register_blueprint(widget.bp)
-    app.register_blueprint(demo.bp)
-    from service.views import staff
-
-    app.register_blueprint(staff.bp)
+    for api_blueprint in (checkout.blp, supporters_api.blp, appeals_api.blp):
+        api.register_blueprint(api_blueprint)
+    for blueprint in (health.bp, support.bp, webhooks.bp, widget.bp, demo.bp, staff.bp):
+        app.register_blueprint(blueprint)
