@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -169,23 +169,8 @@ def send_all(
             collected.failed.extend(failed)
 
     threads = [threading.Thread(target=run, args=(requests,)) for requests in senders]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    latencies = collected.latencies
-    return LoadResult(
-        requests=len(latencies) + collected.errors,
-        seconds=elapsed,
-        p50_ms=statistics.median(latencies) * 1000 if latencies else 0.0,
-        p99_ms=_percentile(latencies, 0.99) * 1000,
-        errors=collected.errors + sum(n for s, n in collected.statuses.items() if s >= 400),
-        statuses=dict(collected.statuses),
-        failed=collected.failed,
-        latencies=latencies,
-    )
+    result = _run_and_summarise(threads, collected)
+    return replace(result, failed=collected.failed, latencies=collected.latencies)
 
 
 def python_get(url: str, *, seconds: float, connections: int) -> LoadResult:
@@ -221,6 +206,11 @@ def python_get(url: str, *, seconds: float, connections: int) -> LoadResult:
             collected.errors += errors
 
     threads = [threading.Thread(target=run) for _ in range(connections)]
+    return _run_and_summarise(threads, collected)
+
+
+def _run_and_summarise(threads: list[threading.Thread], collected: _Collected) -> LoadResult:
+    """Start the sender threads, wait for them, and summarise what they collected."""
     began = time.perf_counter()
     for thread in threads:
         thread.start()
