@@ -139,6 +139,12 @@ def _helpers() -> dict[str, Any]:
 # Sign-in ---------------------------------------------------------------------------------
 
 
+def require_valid(form: Any) -> None:
+    """Refuse a posted form whose CSRF token or fields do not validate (400)."""
+    if not form.validate_on_submit():
+        abort(400, "The form expired. Please reload the page and try again.")
+
+
 def _safe_next(target: str | None) -> str:
     """Only follow a `next` that stays on our staff pages (no open redirect)."""
     if target:
@@ -176,8 +182,7 @@ def sign_in() -> ResponseReturnValue:
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
     form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400, "The form expired. Please try again.")
+    require_valid(form)
     logout_user()
     cookie_session.clear()
     flash("You are signed out.", "info")
@@ -566,8 +571,7 @@ def events() -> ResponseReturnValue:
 @require_role("admin")
 def replay(event_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400, "The form expired. Please reload the page and try again.")
+    require_valid(form)
     row = db.session.get(StripeEvent, event_id)
     if row is None:
         abort(404)
@@ -626,8 +630,7 @@ def _other_user(user_id: int) -> StaffUser:
 @require_role("admin")
 def change_role(user_id: int) -> ResponseReturnValue:
     form = ChangeRoleForm()
-    if not form.validate_on_submit():
-        abort(400, "The form expired. Please reload the page and try again.")
+    require_valid(form)
     user = _other_user(user_id)
     user.role = StaffRole(form.role.data)
     db.session.flush()
@@ -638,8 +641,7 @@ def change_role(user_id: int) -> ResponseReturnValue:
 @bp.post("/users/<int:user_id>/unlock")
 @require_role("admin")
 def unlock_user(user_id: int) -> ResponseReturnValue:
-    if not ConfirmForm().validate_on_submit():
-        abort(400, "The form expired. Please reload the page and try again.")
+    require_valid(ConfirmForm())
     user = _other_user(user_id)
     user.locked_until = None
     user.failed_sign_ins = 0
@@ -650,8 +652,7 @@ def unlock_user(user_id: int) -> ResponseReturnValue:
 @bp.post("/users/<int:user_id>/remove")
 @require_role("admin")
 def remove_user(user_id: int) -> ResponseReturnValue:
-    if not ConfirmForm().validate_on_submit():
-        abort(400, "The form expired. Please reload the page and try again.")
+    require_valid(ConfirmForm())
     user = _other_user(user_id)
     if user.role == StaffRole.ADMIN and count_admins(db.session) <= 1:
         abort(409, "The last admin cannot be removed.")
