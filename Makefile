@@ -31,7 +31,7 @@ browser:
 	  fi; }
 
 run: install
-	$(BIN)/python -m service.devserver --port $(PORT)
+	$(BIN)/python -m devserver --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,14 +7,16 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from service.db import build_engine
-from service.models import Base
-from service.settings import Settings
+from service import import_all_models
+from service.core.db import build_engine
+from service.core.models import Base
+from service.core.settings import Settings
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
+import_all_models()
 target_metadata = Base.metadata
 
 

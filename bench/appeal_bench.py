@@ -80,8 +80,8 @@ def _service_env(database_url: str) -> dict[str, str]:
 def _seed(database_url: str) -> None:
     from sqlalchemy.orm import Session
 
-    from service.db import build_engine
-    from service.demo import seed_demo
+    from service.appeals.demo import seed_demo
+    from service.core.db import build_engine
 
     engine = build_engine(database_url)
     try:

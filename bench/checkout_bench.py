@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from bench.loadgen import LoadResult, Request, _percentile, send_all
 from bench.servers import bench_database, gunicorn
-from service.db import build_engine
-from service.models import AttemptStatus, CheckoutAttempt
+from service.core.db import build_engine
+from service.ledger.models import AttemptStatus, CheckoutAttempt
 from stripe_sandbox.server import SandboxServer
 
 STRIPE_KEY = "sk_test_bench" + "c" * 20

@@ -25,11 +25,11 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from service import reports
-from service.db import build_engine
-from service.migrations import upgrade_database
-from service.models import utcnow
-from service.settings import Settings
+from service.core.db import build_engine
+from service.core.migrations import upgrade_database
+from service.core.models import utcnow
+from service.core.settings import Settings
+from service.staff import reports
 
 DATABASE = "bench_reports"
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"

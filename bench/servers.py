@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from service.db import build_engine
+from service.core.db import build_engine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -120,7 +120,7 @@ def postgres_version(server_url: str) -> str:
 @contextmanager
 def bench_database(server_url: str) -> Iterator[str]:
     """A new, migrated PostgreSQL database, dropped afterwards."""
-    from service.migrations import upgrade_database
+    from service.core.migrations import upgrade_database
 
     name = f"bench_{secrets.token_hex(4)}"
     admin = build_engine(server_url, isolation_level="AUTOCOMMIT")

@@ -20,15 +20,9 @@ from sqlalchemy import func, select
 from bench.loadgen import LoadResult, Request, send_all
 from bench.servers import bench_database, gunicorn
 from service import stripe_gateway
-from service.db import build_engine
-from service.models import (
-    Donation,
-    EventOutcome,
-    MonthlyDonation,
-    StripeEvent,
-    Supporter,
-)
-from service.settings import Settings
+from service.core.db import build_engine
+from service.core.settings import Settings
+from service.ledger.models import Donation, EventOutcome, MonthlyDonation, StripeEvent, Supporter
 from stripe_sandbox.server import SandboxServer
 
 STRIPE_KEY = "sk_test_bench" + "b" * 20

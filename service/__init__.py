@@ -7,7 +7,14 @@ from typing import Any
 
 from flask import Flask
 
-from service.settings import INSTANCE_DIR, PROJECT_ROOT, Settings
+from service.core.settings import INSTANCE_DIR, PROJECT_ROOT, Settings
+
+
+def import_all_models() -> None:
+    """Load every feature's tables onto the shared metadata (Alembic and tests need all)."""
+    import service.appeals.models
+    import service.ledger.models
+    import service.staff.models  # noqa: F401
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -32,14 +39,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=256 * 1024,
     )
 
-    from service import cli, errors, logging_setup, security_headers
-    from service.extensions import init_extensions
-    from service.views import register_views
+    from service import appeals, core, donations, ledger, readers, staff
 
-    logging_setup.configure(app, settings)
-    init_extensions(app, settings)
-    errors.init_app(app)
-    security_headers.init_app(app, settings)
-    register_views(app)
-    cli.init_app(app)
+    import_all_models()
+    core.init_app(app, settings)
+    # Each feature registers its own routes, CLI commands and hooks.
+    for feature in (ledger, appeals, donations, readers, staff):
+        feature.init_app(app)
     return app

@@ -14,9 +14,9 @@ from typing import Any
 import stripe
 from stripe.params.checkout import SessionCreateParams
 
-from service.settings import Settings
+from service.core.settings import Settings
 
-log = logging.getLogger("service.stripe_gateway")
+log = logging.getLogger(__name__)
 
 PINNED_API_VERSION = "2026-10-28.endive"
 OUR_METADATA_KEY = "app"

@@ -19,11 +19,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from service import create_app
-from service.db import build_engine
-from service.extensions import db
-from service.migrations import upgrade_database
-from service.models import Base
+from service import create_app, import_all_models
+from service.core.db import build_engine
+from service.core.extensions import db
+from service.core.migrations import upgrade_database
+from service.core.models import Base
+
+import_all_models()
 
 pytest_plugins = ["tests.live", "tests.stripe_fixtures"]
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.campaigns import CampaignInput, CopyInput, VariantInput, create_campaign
-from service.models import Campaign
+from service.appeals.campaigns import CampaignInput, CopyInput, VariantInput, create_campaign
+from service.appeals.models import Campaign
 
 TOP = CopyInput("We need your help now", "Already {supporters} readers give.", "Contribute")
 BOTTOM = CopyInput("Readers like you", "{supporters} readers support us. Goal: {goal}.", "Join")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.appeals import (
+from service.appeals.decision import (
     ArticleContext,
     CampaignSpec,
     Copy,

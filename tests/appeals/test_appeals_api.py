@@ -13,8 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from service.campaigns import invalidate_campaign_cache, update_campaign
-from service.models import AppealCounter, Campaign, utcnow
+from service.appeals.campaigns import invalidate_campaign_cache, update_campaign
+from service.appeals.models import AppealCounter, Campaign
+from service.core.models import utcnow
 from tests.appeals.factories import campaign_input, make_campaign
 from tests.conftest import make_test_app
 

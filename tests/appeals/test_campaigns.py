@@ -14,8 +14,7 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from service.appeals import Copy, VariantSpec
-from service.campaigns import (
+from service.appeals.campaigns import (
     AppealCache,
     CampaignError,
     CopyInput,
@@ -25,8 +24,10 @@ from service.campaigns import (
     load_campaign_specs,
     update_campaign,
 )
-from service.extensions import db
-from service.models import AppealCopy, CampaignVariant, utcnow
+from service.appeals.decision import Copy, VariantSpec
+from service.appeals.models import AppealCopy, CampaignVariant
+from service.core.extensions import db
+from service.core.models import utcnow
 from tests.appeals.factories import BOTTOM, TOP, campaign_input, make_campaign
 from tests.live import reserve_port
 

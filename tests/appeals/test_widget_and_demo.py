@@ -9,9 +9,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.demo import DEMO_CAMPAIGN_SLUG, seed_demo
-from service.models import AppealCopy, Campaign, CampaignVariant
-from service.settings import PROJECT_ROOT
+from service.appeals.demo import DEMO_CAMPAIGN_SLUG, seed_demo
+from service.appeals.models import AppealCopy, Campaign, CampaignVariant
+from service.core.settings import PROJECT_ROOT
 
 
 def test_widget_is_served_with_cache_headers_and_an_etag(client: FlaskClient) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from service.demo import seed_demo
-from service.extensions import db
+from service.appeals.demo import seed_demo
+from service.core.extensions import db
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from service.models import CheckoutAttempt
+from service.ledger.models import CheckoutAttempt
 
 
 def count_attempts(session_or_engine: Session | Engine) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from service.models import AttemptStatus, Donation, DonationStatus
+from service.ledger.models import AttemptStatus, Donation, DonationStatus
 from tests.donations.helpers import only_attempt, sandbox_sessions
 from tests.live import LiveServer
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import AttemptStatus, CheckoutAttempt, Frequency
+from service.ledger.models import AttemptStatus, CheckoutAttempt, Frequency
 from tests.donations.helpers import count_attempts, sandbox_sessions
 from tests.stripe_fixtures import sandbox_overrides
 

@@ -6,7 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from service.checkout import (
+from service.core.settings import Settings, _parse_currency_limits
+from service.donations.checkout import (
     amount_problem,
     format_amount,
     is_allowed_return_url,
@@ -15,7 +16,6 @@ from service.checkout import (
     valid_attempt_id,
     with_query,
 )
-from service.settings import Settings, _parse_currency_limits
 
 SETTINGS = Settings(
     env="test",

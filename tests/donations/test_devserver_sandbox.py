@@ -59,7 +59,7 @@ def devserver(tmp_path: Path, devserver_env: dict[str, str]) -> Iterator[DevServ
         [
             sys.executable,
             "-m",
-            "service.devserver",
+            "devserver",
             "--port",
             str(port),
             "--sandbox-port",

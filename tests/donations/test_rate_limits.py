@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from service.views.checkout import RATE_LIMITED_MESSAGE
+from service.donations.api import RATE_LIMITED_MESSAGE
 from tests.donations.helpers import sandbox_sessions
 from tests.stripe_fixtures import sandbox_overrides
 

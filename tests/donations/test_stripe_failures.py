@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, func, select
 
-from service.models import AttemptStatus, Donation, MonthlyDonation, Supporter
+from service.ledger.models import AttemptStatus, Donation, MonthlyDonation, Supporter
 from tests.donations.helpers import count_attempts, only_attempt, sandbox_sessions
 from tests.live import reserve_port
 

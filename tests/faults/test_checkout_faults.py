@@ -14,7 +14,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, func, select
 
-from service.models import AttemptStatus, Base, CheckoutAttempt
+from service.core.models import Base
+from service.ledger.models import AttemptStatus, CheckoutAttempt
 from tests.live import reserve_port
 
 DONATION = {"frequency": "one_off", "amount": 2500, "currency": "eur"}

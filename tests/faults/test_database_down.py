@@ -11,9 +11,9 @@ import pytest
 import stripe
 from sqlalchemy import Engine, func, select
 
-from service.demo import seed_demo
-from service.extensions import db
-from service.models import Donation, EventOutcome, StripeEvent, Supporter
+from service.appeals.demo import seed_demo
+from service.core.extensions import db
+from service.ledger.models import Donation, EventOutcome, StripeEvent, Supporter
 from stripe_sandbox.server import SandboxServer
 from tests.conftest import TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET, make_test_app, truncate_all
 from tests.faults.switch import Switch, app_without_database

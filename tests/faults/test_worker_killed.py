@@ -27,8 +27,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from service import stripe_gateway
-from service.models import Donation, EventOutcome, MonthlyDonation, StripeEvent, Supporter
-from service.settings import PROJECT_ROOT, Settings
+from service.core.settings import PROJECT_ROOT, Settings
+from service.ledger.models import Donation, EventOutcome, MonthlyDonation, StripeEvent, Supporter
 from stripe_sandbox.server import SandboxServer
 from tests.conftest import TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET, truncate_all
 from tests.live import reserve_port

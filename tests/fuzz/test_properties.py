@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.checkout import ZERO_DECIMAL_CURRENCIES, parse_major_amount
-from service.models import (
+from service.donations.checkout import ZERO_DECIMAL_CURRENCIES, parse_major_amount
+from service.ledger.models import (
     CheckoutAttempt,
     Donation,
     EventOutcome,

@@ -13,9 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.extensions import db
-from service.models import CheckoutAttempt, StaffRole
-from service.staff_auth import create_staff_user
+from service.core.extensions import db
+from service.ledger.models import CheckoutAttempt
+from service.staff.accounts import create_staff_user
+from service.staff.models import StaffRole
 from stripe_sandbox.server import SandboxServer
 
 PUBLIC = "https://support.paper.example"

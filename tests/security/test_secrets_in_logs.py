@@ -19,9 +19,9 @@ import requests
 import stripe
 from flask import Flask
 
-from service.extensions import db
-from service.models import StaffRole
-from service.staff_auth import create_staff_user
+from service.core.extensions import db
+from service.staff.accounts import create_staff_user
+from service.staff.models import StaffRole
 from stripe_sandbox.server import SandboxServer
 from tests.conftest import TEST_SECRET_KEY, TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET, make_test_app
 from tests.live import LiveServer
@@ -136,7 +136,8 @@ def test_real_flows_log_no_secret(
 
 
 @pytest.mark.parametrize(
-    "logger_name", ["service.checkout", "stripe", "urllib3.connectionpool", "werkzeug", "root"]
+    "logger_name",
+    ["service.donations.checkout", "stripe", "urllib3.connectionpool", "werkzeug", "root"],
 )
 def test_a_secret_logged_by_any_logger_is_masked_in_every_handler(
     database_url: str,

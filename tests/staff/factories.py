@@ -8,11 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.models import (
-    AppealCopy,
-    AppealCounter,
-    Campaign,
-    CampaignVariant,
+from service.appeals.models import AppealCopy, AppealCounter, Campaign, CampaignVariant, Placement
+from service.core.models import utcnow
+from service.ledger.models import (
     CheckoutAttempt,
     Donation,
     DonationStatus,
@@ -20,14 +18,11 @@ from service.models import (
     Frequency,
     MonthlyDonation,
     MonthlyStatus,
-    Placement,
-    StaffRole,
-    StaffUser,
     StripeEvent,
     Supporter,
-    utcnow,
 )
-from service.staff_auth import create_staff_user
+from service.staff.accounts import create_staff_user
+from service.staff.models import StaffRole, StaffUser
 
 PASSWORD = "correct horse battery staple"
 _ids = itertools.count(1)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from service.campaign_editor import parse_labels, sanitise_copy, save_campaign
+from service.appeals.editing import parse_labels, sanitise_copy, save_campaign
 
 
 def test_tags_and_scripts_are_removed_and_text_is_kept() -> None:
@@ -36,7 +36,7 @@ def test_labels_are_lowercase_unique_and_plain() -> None:
 
 
 def test_copy_that_is_only_markup_is_refused(session: Session) -> None:
-    from service.campaigns import CampaignError, CampaignInput, CopyInput, VariantInput
+    from service.appeals.campaigns import CampaignError, CampaignInput, CopyInput, VariantInput
 
     data = CampaignInput(
         slug="sneaky",
@@ -53,7 +53,7 @@ def test_copy_that_is_only_markup_is_refused(session: Session) -> None:
 
 
 def test_saved_copy_is_plain_text(session: Session) -> None:
-    from service.campaigns import CampaignInput, CopyInput, VariantInput
+    from service.appeals.campaigns import CampaignInput, CopyInput, VariantInput
 
     data = CampaignInput(
         slug="plain",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from service.charts import Series, axis_top, bar_chart, line_chart
+from service.staff.charts import Series, axis_top, bar_chart, line_chart
 
 
 def _svg(markup: str) -> ElementTree.Element:

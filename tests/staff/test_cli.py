@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from service.models import StaffRole, StaffUser
-from service.staff_auth import authenticate
+from service.staff.accounts import authenticate
+from service.staff.models import StaffRole, StaffUser
 from tests.staff.helpers import arranged
 
 

@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.csv_export import FORMULA_TRIGGERS, format_minor, iter_csv, neutralise_cell
-from service.models import StaffRole, utcnow
+from service.core.models import utcnow
+from service.staff.csv_export import FORMULA_TRIGGERS, format_minor, iter_csv, neutralise_cell
+from service.staff.models import StaffRole
 from tests.staff import factories
 from tests.staff.helpers import arranged, sign_in
 

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from service.models import DonationStatus, Frequency, MonthlyStatus
-from service.reports import (
+from service.core.settings import Settings
+from service.ledger.models import DonationStatus, Frequency, MonthlyStatus
+from service.staff.reports import (
     MIN_IMPRESSIONS_FOR_TEST,
     FunnelRow,
     build_dashboard,
@@ -17,7 +18,6 @@ from service.reports import (
     two_proportion_p_value,
     week_starts,
 )
-from service.settings import Settings
 from tests.staff import factories
 from tests.staff.factories import at
 

@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from service.models import StaffRole, utcnow
-from service.staff_auth import (
+from service.core.models import utcnow
+from service.staff.accounts import (
     LOCKOUT,
     MAX_FAILED_SIGN_INS,
     StaffError,
@@ -18,6 +18,7 @@ from service.staff_auth import (
     create_staff_user,
     find_staff_user,
 )
+from service.staff.models import StaffRole
 from tests.staff import factories
 from tests.staff.factories import PASSWORD
 from tests.staff.helpers import arranged, sign_in, token_from

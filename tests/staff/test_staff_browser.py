@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from service.demo import DEMO_CAMPAIGN_SLUG, seed_demo
-from service.extensions import db
-from service.models import MonthlyStatus, StaffRole, utcnow
+from service.appeals.demo import DEMO_CAMPAIGN_SLUG, seed_demo
+from service.core.extensions import db
+from service.core.models import utcnow
+from service.ledger.models import MonthlyStatus
+from service.staff.models import StaffRole
 from tests.live import LiveServer
 from tests.staff import factories
 from tests.staff.factories import PASSWORD

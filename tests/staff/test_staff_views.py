@@ -11,15 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from service.models import (
-    Campaign,
-    EventOutcome,
-    MonthlyStatus,
-    StaffRole,
-    StaffUser,
-    StripeEvent,
-    utcnow,
-)
+from service.appeals.models import Campaign
+from service.core.models import utcnow
+from service.ledger.models import EventOutcome, MonthlyStatus, StripeEvent
+from service.staff.models import StaffRole, StaffUser
 from tests.staff import factories
 from tests.staff.helpers import arranged, csrf_token, sign_in, token_from
 
@@ -133,7 +128,7 @@ def test_an_admin_edits_campaign_copy_and_markup_is_removed(
 ) -> None:
     campaign = _campaign(app, variants=("a", "b"))
     invalidated: list[bool] = []
-    import service.views.staff as staff_views
+    import service.staff.views as staff_views
 
     real = staff_views.invalidate_campaign_cache
     monkeypatch.setattr(

@@ -1,0 +1,183 @@
+"""`make run`: check the set-up, migrate, start the demo pieces and serve locally.
+
+Without STRIPE_SECRET_KEY it serves the Stripe sandbox (a test double of Stripe) on
+127.0.0.1:12111 from this process, points the service at it, wires its webhooks to
+/webhooks/stripe and seeds the demo campaign. With a key it talks to Stripe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from service.core.settings import INSTANCE_DIR, Settings, SettingsError
+
+SANDBOX_PORT = 12111
+# Not a secret: only the local sandbox accepts it, and it moves no money.
+SANDBOX_SECRET_KEY = "sk_test_sandbox_local_development"  # noqa: S105
+
+
+def fail(message: str) -> None:
+    """Stop with one clear line and a non-zero exit, never a traceback."""
+    print(f"make run: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def check_instance_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        fail(f"cannot write to {path} ({error.strerror}); fix its permissions or set DATABASE_URL")
+
+
+def check_database(url: str) -> None:
+    from sqlalchemy import text
+
+    from service.core.db import build_engine
+
+    engine = build_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        fail(f"cannot reach the database at {engine.url.render_as_string()}: {reason}")
+    finally:
+        engine.dispose()
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def use_sandbox_environment(host: str, port: int, sandbox_port: int) -> None:
+    """Point the service at a local Stripe sandbox (only when no Stripe key is set)."""
+    os.environ["STRIPE_API_BASE"] = f"http://127.0.0.1:{sandbox_port}"
+    os.environ["STRIPE_SECRET_KEY"] = SANDBOX_SECRET_KEY
+    # A fresh secret per run: the sandbox signs with it, the service verifies with it.
+    os.environ["STRIPE_WEBHOOK_SECRET"] = "whsec_sandbox_" + secrets.token_hex(16)
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
+
+
+def start_sandbox(sandbox_port: int, base: str) -> Any:
+    """Serve the Stripe sandbox (a test double of Stripe) from this process."""
+    from stripe_sandbox import SandboxServer
+
+    sandbox = SandboxServer(
+        port=sandbox_port,
+        webhook_url=f"{base}/webhooks/stripe",
+        webhook_secret=os.environ["STRIPE_WEBHOOK_SECRET"],
+        api_key=SANDBOX_SECRET_KEY,
+        account_name="The Harbour Courier",
+        # Stripe-like retry pacing; the test defaults retry much faster.
+        webhook_max_attempts=6,
+        webhook_backoff=1.0,
+        webhook_backoff_max=60.0,
+        webhook_timeout=10.0,
+    )
+    return sandbox.start()
+
+
+def seed_demo_data(app: Any) -> bool:
+    """Create the demo campaign if the demo module is there; True when it was seeded."""
+    try:
+        from service.appeals.demo import seed_demo
+    except ImportError:
+        return False
+    from service.core.extensions import db
+
+    with app.app_context():
+        seed_demo(db.session)
+        db.session.commit()
+    return True
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--sandbox-port",
+        type=int,
+        default=int(os.environ.get("STRIPE_SANDBOX_PORT", str(SANDBOX_PORT))),
+        help="where the Stripe sandbox listens when STRIPE_SECRET_KEY is not set",
+    )
+    args = parser.parse_args(argv)
+    base = f"http://{args.host}:{args.port}"
+
+    sandboxed = not os.environ.get("STRIPE_SECRET_KEY", "").strip()
+    if sandboxed:
+        use_sandbox_environment(args.host, args.port, args.sandbox_port)
+    else:
+        os.environ.setdefault("PUBLIC_BASE_URL", base)
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        fail(str(error))
+    if settings.database_url.startswith("sqlite:///") and "DATABASE_URL" not in os.environ:
+        check_instance_dir(INSTANCE_DIR)
+    check_database(settings.database_url)
+    if not port_is_free(args.host, args.port):
+        fail(f"port {args.port} is in use; try PORT=5001 make run")
+    if sandboxed and not port_is_free("127.0.0.1", args.sandbox_port):
+        fail(
+            f"the Stripe sandbox's port {args.sandbox_port} is in use (another make run?); "
+            "set STRIPE_SANDBOX_PORT to another port"
+        )
+
+    from service.core.migrations import upgrade_database
+
+    upgrade_database(settings.database_url)
+
+    from service import create_app
+
+    app = create_app()
+    sandbox = start_sandbox(args.sandbox_port, base) if sandboxed else None
+    seeded = seed_demo_data(app) if sandboxed else False
+
+    print(f"Reader contributions service on {base}")
+    print(f"  health:        {base}/healthz")
+    print(f"  support page:  {base}/support")
+    if seeded or "demo" in app.blueprints:
+        print(f"  demo article:  {base}/demo/article")
+    print(
+        f"  staff:         {base}/staff  (add a user: .venv/bin/flask --app service "
+        "create-staff you@example.com --role admin)"
+    )
+    print(f"  API document:  {base}/api/openapi.json")
+    if sandbox is not None:
+        print(f"Stripe sandbox (a test double, NOT Stripe; no money moves) on {sandbox.url}")
+        print(f"  dashboard:     {sandbox.url}/_sandbox")
+        print(f"  webhooks to:   {base}/webhooks/stripe")
+        print("  test cards:    4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined,")
+        print("                 4000 0025 0000 3155 asks for authentication")
+    else:
+        print(f"Stripe: {settings.stripe_mode} mode with your STRIPE_SECRET_KEY")
+        print("  forward Stripe's webhooks here with the Stripe CLI:")
+        print(f"    stripe listen --forward-to {base}/webhooks/stripe")
+        if not settings.stripe_webhook_secrets:
+            print("  then put the whsec_... it prints into STRIPE_WEBHOOK_SECRET and restart")
+    sys.stdout.flush()
+    try:
+        app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The demo: a seeded campaign and sample articles that embed the widget like a publisher."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.appeals.campaigns import CampaignInput, CopyInput, VariantInput, create_campaign
+from service.appeals.models import Campaign
+
+DEMO_CAMPAIGN_SLUG = "harbour-courier-winter-appeal"
+
+bp = Blueprint("demo", __name__, url_prefix="/demo")
+
+
+def demo_campaign_input() -> CampaignInput:
+    """The demo campaign: top and bottom copy in two variants, a goal, no tragedy pages."""
+    bottom = CopyInput(
+        heading="Readers like you keep these stories free for everyone",
+        body=(
+            "Advertising and contributions from readers together keep the paywall off "
+            "reporting like this. Already {supporters} readers like you have stepped up "
+            "with a monthly gift or a once-off donation. Help us reach {goal}."
+        ),
+        cta="Join them",
+    )
+    return CampaignInput(
+        slug=DEMO_CAMPAIGN_SLUG,
+        name="Winter appeal (demo)",
+        priority=10,
+        goal_supporters=1000,
+        goal_behaviour="thank_you",
+        thank_you_heading="We reached {goal} supporters. Thank you!",
+        thank_you_body=(
+            "With {supporters} readers behind it, The Harbour Courier stays free for "
+            "everyone. Every new contribution pays for more reporting from the harbour."
+        ),
+        exclude_sections=("tragedy",),
+        variants=(
+            VariantInput(
+                key="a",
+                weight=1,
+                copies={
+                    "top": CopyInput(
+                        heading="Local news needs your help now",
+                        body=(
+                            "You read The Harbour Courier because it tells you what is "
+                            "really happening where you live. Advertising pays for part of "
+                            "that work, and this year it has not been enough. If our "
+                            "reporting matters to you, please give what you can."
+                        ),
+                        cta="Contribute",
+                    ),
+                    "bottom": bottom,
+                },
+            ),
+            VariantInput(
+                key="b",
+                weight=1,
+                copies={
+                    "top": CopyInput(
+                        # Same heading as "a": this test is about the body and the button.
+                        heading="Local news needs your help now",
+                        body=(
+                            "Someone has to sit through the council meetings, read the "
+                            "planning files and ask the awkward questions. Readers make "
+                            "that possible. Can you chip in today, once or every month?"
+                        ),
+                        cta="Chip in",
+                    ),
+                    "bottom": bottom,
+                },
+            ),
+        ),
+    )
+
+
+def seed_demo(session: Session) -> None:
+    """Create the demo campaign unless it already exists; flush, never commit."""
+    exists = session.scalar(select(Campaign.id).where(Campaign.slug == DEMO_CAMPAIGN_SLUG))
+    if exists is None:
+        create_campaign(session, demo_campaign_input())
+
+
+ARTICLES = {
+    "news": {
+        "id": "port-carrig-flood-defences",
+        "section": "news",
+        "tags": "council,flooding,port-carrig",
+    },
+    "tragedy": {
+        "id": "lifeboat-volunteer-tributes",
+        "section": "tragedy",
+        "tags": "lifeboat,port-carrig",
+    },
+}
+
+
+@bp.get("/article")
+def article() -> ResponseReturnValue:
+    """A sample article embedding the widget with one script tag (?section=tragedy too)."""
+    story = ARTICLES["tragedy" if request.args.get("section") == "tragedy" else "news"]
+    return render_template(
+        "demo_article.html",
+        story=story,
+        widget_url=url_for("widget.widget_js", _external=True),
+    )

@@ -1,0 +1,125 @@
+"""The appeals' tables: campaigns, their variants and copy, daily beacon counters."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.core.models import Base, stored_enum, utcnow
+
+
+class Placement(enum.StrEnum):
+    TOP = "top"
+    BOTTOM = "bottom"
+
+
+class GoalBehaviour(enum.StrEnum):
+    HIDE = "hide"
+    THANK_YOU = "thank_you"
+    NEXT_GOAL = "next_goal"
+
+
+class Campaign(Base):
+    """What staff run: dates, priority, goal, targeting; copy lives on its variants."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("goal_supporters IS NULL OR goal_supporters > 0", name="goal_positive"),
+        CheckConstraint("min_articles_read >= 0", name="min_articles_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    priority: Mapped[int] = mapped_column(default=0)
+    goal_supporters: Mapped[int | None]
+    goal_behaviour: Mapped[GoalBehaviour] = mapped_column(
+        stored_enum(GoalBehaviour, "goal_behaviour"), default=GoalBehaviour.THANK_YOU
+    )
+    # For next_goal: how far the goal moves each time it is reached.
+    goal_step: Mapped[int | None]
+    thank_you_heading: Mapped[str | None] = mapped_column(String(200))
+    thank_you_body: Mapped[str | None] = mapped_column(Text)
+    include_sections: Mapped[list[str]] = mapped_column(default=list)
+    exclude_sections: Mapped[list[str]] = mapped_column(default=list)
+    include_tags: Mapped[list[str]] = mapped_column(default=list)
+    exclude_tags: Mapped[list[str]] = mapped_column(default=list)
+    min_articles_read: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    variants: Mapped[list[CampaignVariant]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", order_by="CampaignVariant.key"
+    )
+
+
+class CampaignVariant(Base):
+    """An A/B variant of a campaign, with its weight and its copy per placement."""
+
+    __tablename__ = "campaign_variants"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "key", name="uq_campaign_variants_campaign_key"),
+        CheckConstraint("weight >= 0", name="weight_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    weight: Mapped[int] = mapped_column(default=1)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="variants")
+    copies: Mapped[list[AppealCopy]] = relationship(
+        back_populates="variant", cascade="all, delete-orphan"
+    )
+
+
+class AppealCopy(Base):
+    """Heading, body and call to action of one variant at one placement."""
+
+    __tablename__ = "appeal_copies"
+    __table_args__ = (
+        UniqueConstraint("variant_id", "placement", name="uq_appeal_copies_variant_placement"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("campaign_variants.id", ondelete="CASCADE"))
+    placement: Mapped[Placement] = mapped_column(stored_enum(Placement, "placement"))
+    heading: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    cta: Mapped[str] = mapped_column(String(80))
+
+    variant: Mapped[CampaignVariant] = relationship(back_populates="copies")
+
+
+class AppealCounter(Base):
+    """Daily impressions, clicks and dismissals; one row per day/campaign/variant/placement."""
+
+    __tablename__ = "appeal_counters"
+    __table_args__ = (
+        UniqueConstraint("day", "campaign", "variant", "placement", name="uq_appeal_counters_key"),
+        Index("ix_appeal_counters_campaign_day", "campaign", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    campaign: Mapped[str] = mapped_column(String(80))
+    variant: Mapped[str] = mapped_column(String(40))
+    placement: Mapped[str] = mapped_column(String(20))
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    dismissals: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,137 @@
+"""Shapes of the appeal API: the query a widget sends, the answer, and beacons."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate
+
+from service.appeals.counters import EVENT_TYPES
+from service.appeals.decision import PLACEMENTS
+
+PLACEMENT_MESSAGE = "Choose top or bottom."
+# Readers' article counts above this change no decision; capping keeps URLs cacheable.
+ARTICLES_READ_CAP = 1000
+
+
+def _split_labels(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+class _ReaderQuerySchema(Schema):
+    """What the page and the reader's browser say, shared by both appeal endpoints."""
+
+    class Meta:
+        # Query strings pick up cache-busters and tracking parameters; ignore those.
+        unknown = EXCLUDE
+
+    article_id = fields.String(load_default="", validate=validate.Length(max=200))
+    section = fields.String(load_default="", validate=validate.Length(max=100))
+    tags = fields.String(
+        load_default="",
+        validate=validate.Length(max=1000),
+        metadata={"description": "Comma-separated tags of the article"},
+    )
+    articles_read = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "Articles this browser read in the last 30 days"},
+    )
+    supporter = fields.Boolean(load_default=False, metadata={"description": "0 or 1"})
+    dismissed_until = fields.AwareDateTime(
+        load_default=None,
+        default_timezone=UTC,
+        metadata={"description": "ISO 8601 time until which the reader closed the appeal"},
+    )
+    reader = fields.String(
+        load_default="",
+        validate=validate.Regexp(r"^[A-Za-z0-9_-]{0,64}$", error="Use up to 64 letters or digits."),
+        metadata={"description": "The random reader id kept in the browser (A/B bucketing)"},
+    )
+
+    @post_load
+    def _normalise(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        data["tags"] = _split_labels(data["tags"])
+        data["articles_read"] = min(data["articles_read"], ARTICLES_READ_CAP)
+        return data
+
+
+class AppealQuerySchema(_ReaderQuerySchema):
+    """GET /api/v1/appeal: one placement."""
+
+    placement = fields.String(
+        required=True, validate=validate.OneOf(PLACEMENTS, error=PLACEMENT_MESSAGE)
+    )
+
+
+class AppealsQuerySchema(_ReaderQuerySchema):
+    """GET /api/v1/appeals: several placements in one request (what the widget uses)."""
+
+    placements = fields.String(
+        load_default="top,bottom",
+        metadata={"description": "Comma-separated placements: top, bottom or both"},
+    )
+
+    @post_load
+    def _placements(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        wanted = _split_labels(data["placements"])
+        if not wanted or any(p not in PLACEMENTS for p in wanted):
+            raise ValidationError("Use top, bottom or top,bottom.", "placements")
+        data["placements"] = [p for p in PLACEMENTS if p in wanted]
+        return data
+
+
+class AppealSupportersSchema(Schema):
+    count = fields.Integer(required=True)
+    display = fields.String(required=True, metadata={"description": "As shown in copy"})
+
+
+class AppealSchema(Schema):
+    """The decision for one placement, with the copy ready to show."""
+
+    show = fields.Boolean(required=True)
+    reason = fields.String(
+        required=True,
+        metadata={
+            "description": "shown, goal_thank_you, supporter, dismissed, no_campaign, "
+            "outside_dates, excluded, not_targeted, below_article_threshold, goal_reached, "
+            "no_variant, no_copy or unavailable"
+        },
+    )
+    placement = fields.String(required=True)
+    campaign = fields.String(allow_none=True)
+    variant = fields.String(allow_none=True)
+    heading = fields.String(allow_none=True)
+    body = fields.String(allow_none=True)
+    cta = fields.String(allow_none=True)
+    supporters = fields.Nested(AppealSupportersSchema, required=True)
+    goal = fields.Integer(allow_none=True)
+    currency = fields.String(required=True, metadata={"description": "For the amount picker"})
+    dismiss_days = fields.Integer(
+        required=True, metadata={"description": "Days a closed appeal stays hidden"}
+    )
+
+
+class AppealsSchema(Schema):
+    """The decisions for the placements asked for, keyed by placement."""
+
+    top = fields.Nested(AppealSchema)
+    bottom = fields.Nested(AppealSchema)
+
+
+class AppealEventSchema(Schema):
+    """POST /api/v1/appeal-events: one beacon from the widget."""
+
+    class Meta:
+        unknown = RAISE
+
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(EVENT_TYPES, error="Choose impression, click or dismiss."),
+    )
+    campaign = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    variant = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    placement = fields.String(
+        required=True, validate=validate.OneOf(PLACEMENTS, error=PLACEMENT_MESSAGE)
+    )

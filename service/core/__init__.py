@@ -1,0 +1,21 @@
+"""The small core every feature stands on: settings, database, extensions, errors, headers,
+logging, money, CORS, health and the CLI group. It imports no feature."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from service.core.settings import Settings
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Bind the core's extensions, error handlers, headers, health check and CLI."""
+    from service.core import cli, errors, health, logging_setup, security_headers
+    from service.core.extensions import init_extensions
+
+    logging_setup.configure(app, settings)
+    init_extensions(app, settings)
+    errors.init_app(app)
+    security_headers.init_app(app, settings)
+    app.register_blueprint(health.bp)
+    cli.init_app(app)

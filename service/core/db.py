@@ -1,0 +1,107 @@
+"""The database extension: one engine per app, one session per app context.
+
+The request owns the transaction: `init_app` commits at the end of a successful request
+and rolls back otherwise. Domain functions may flush, never commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.core.settings import Settings
+
+
+def build_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine with the settings every process of ours wants."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})
+    engine = create_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; we emit BEGIN ourselves
+    # (SQLAlchemy's documented recipe), so nested transactions work as on PostgreSQL.
+    connection.exec_driver_sql("BEGIN")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    # Foreign keys are off by default in SQLite; WAL lets readers work beside a writer.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Database:
+    """Flask extension holding the engine and handing out request-scoped sessions."""
+
+    def init_app(self, app: Flask, engine: Engine | None = None) -> None:
+        settings: Settings = app.extensions["settings"]
+        engine = engine or build_engine(settings.database_url)
+        app.extensions["database"] = {
+            "engine": engine,
+            "sessionmaker": sessionmaker(bind=engine, expire_on_commit=False),
+        }
+
+        @app.after_request
+        def _commit_on_success(response: Any) -> Any:
+            session: Session | None = g.pop("_db_session", None)
+            if session is not None:
+                try:
+                    if response.status_code < 400:
+                        session.commit()
+                    else:
+                        session.rollback()
+                finally:
+                    session.close()
+            return response
+
+        @app.teardown_appcontext
+        def _close_session(_exc: BaseException | None) -> None:
+            session: Session | None = g.pop("_db_session", None)
+            if session is not None:
+                session.rollback()
+                session.close()
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = current_app.extensions["database"]["engine"]
+        return engine
+
+    @property
+    def session(self) -> Session:
+        """The session of the current app context, created on first use."""
+        if "_db_session" not in g:
+            maker: sessionmaker[Session] = current_app.extensions["database"]["sessionmaker"]
+            g._db_session = maker()
+        session: Session = g._db_session
+        return session
+
+    def bind_sessions(self, app: Flask, bind: Any, **options: Any) -> None:
+        """Point new sessions at another bind (tests wrap each test in a transaction)."""
+        app.extensions["database"]["sessionmaker"] = sessionmaker(
+            bind=bind, expire_on_commit=False, **options
+        )
+
+    def ping(self) -> bool:
+        """Return True when the database answers a trivial query."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True

@@ -1,0 +1,228 @@
+"""Settings read once from the environment into one frozen object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+
+# Stripe's minimum charge is about 0.50 in most currencies; we default to 1.00 and cap
+# single gifts at 10,000.00 so a typo (or a card tester) cannot create a huge charge.
+DEFAULT_CURRENCY_LIMITS = "eur:100:1000000,gbp:100:1000000,usd:100:1000000"
+
+
+class SettingsError(Exception):
+    """A configuration problem, with a one-line message for the operator."""
+
+
+@dataclass(frozen=True)
+class CurrencyLimits:
+    """Smallest and largest single donation in one currency, in minor units."""
+
+    minimum: int
+    maximum: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from the environment, validated once."""
+
+    env: str = "development"
+    database_url: str = f"sqlite:///{INSTANCE_DIR / 'contributions.db'}"
+    secret_key: str = field(default="", repr=False)
+    stripe_secret_key: str = field(default="", repr=False)
+    stripe_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    stripe_api_base: str = ""
+    # Read timeout for each Stripe request; the stripe package retries twice on top.
+    stripe_timeout_seconds: float = 20.0
+    allow_live_stripe_keys: bool = False
+    public_base_url: str = "http://127.0.0.1:5000"
+    allowed_embed_origins: tuple[str, ...] = ()
+    default_currency: str = "eur"
+    currency_limits: Mapping[str, CurrencyLimits] = field(
+        default_factory=lambda: _parse_currency_limits(DEFAULT_CURRENCY_LIMITS)
+    )
+    supporter_window_days: int = 365
+    supporter_count_offset: int = 0
+    redis_url: str = ""
+    trusted_proxy_count: int = 0
+    appeal_cache_seconds: int = 30
+    dismiss_days: int = 7
+    manage_link_max_age_days: int = 30
+    checkout_rate_limit: str = "10 per minute;60 per hour"
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_testing(self) -> bool:
+        return self.env == "test"
+
+    @property
+    def stripe_mode(self) -> str:
+        """'sandbox', 'test' or 'live', from the key and API base in use."""
+        if self.stripe_api_base:
+            return "sandbox"
+        return "live" if self.stripe_secret_key.startswith("sk_live_") else "test"
+
+    @property
+    def supported_currencies(self) -> tuple[str, ...]:
+        return tuple(self.currency_limits)
+
+    @property
+    def public_origin(self) -> str:
+        return _origin(self.public_base_url)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """Return a copy with some fields replaced, validated like the environment."""
+        return replace(self, **overrides).validated()
+
+    def validated(self) -> Settings:
+        """Check cross-field rules; raise SettingsError with one clear line."""
+        if self.env not in {"development", "production", "test"}:
+            raise SettingsError(
+                f"APP_ENV must be development, production or test, not {self.env!r}"
+            )
+        if self.is_production:
+            missing = [
+                name
+                for name, value in (
+                    ("SECRET_KEY", self.secret_key),
+                    ("STRIPE_SECRET_KEY", self.stripe_secret_key),
+                    ("STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secrets),
+                    ("DATABASE_URL", os.environ.get("DATABASE_URL", "set")),
+                )
+                if not value
+            ]
+            if missing:
+                raise SettingsError(f"production needs {', '.join(missing)} in the environment")
+            if len(self.secret_key) < 32:
+                raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+        key = self.stripe_secret_key
+        if key and not key.startswith(("sk_test_", "sk_live_", "rk_test_", "rk_live_")):
+            raise SettingsError("STRIPE_SECRET_KEY must start with sk_test_ or sk_live_")
+        if "_live_" in key and not self.allow_live_stripe_keys:
+            raise SettingsError(
+                "STRIPE_SECRET_KEY is a live key; set STRIPE_ALLOW_LIVE_KEYS=1 to take real money"
+            )
+        if self.default_currency not in self.currency_limits:
+            raise SettingsError(
+                f"DEFAULT_CURRENCY {self.default_currency!r} is not one of "
+                f"{', '.join(self.currency_limits)}"
+            )
+        for url_name, url in (
+            ("PUBLIC_BASE_URL", self.public_base_url),
+            ("STRIPE_API_BASE", self.stripe_api_base),
+        ):
+            if url and urlsplit(url).scheme not in {"http", "https"}:
+                raise SettingsError(f"{url_name} must be an http(s) URL, not {url!r}")
+        _check_database_url(self.database_url)
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every setting from the environment."""
+        env = os.environ if environ is None else environ
+        app_env = env.get("APP_ENV", "development").strip().lower()
+        secret_key = env.get("SECRET_KEY", "")
+        if not secret_key and app_env != "production":
+            # A per-process key keeps development working; production must set one.
+            secret_key = secrets.token_urlsafe(32)
+        return cls(
+            env=app_env,
+            database_url=env.get("DATABASE_URL") or cls.database_url,
+            secret_key=secret_key,
+            stripe_secret_key=env.get("STRIPE_SECRET_KEY", "").strip(),
+            stripe_webhook_secrets=_split(env.get("STRIPE_WEBHOOK_SECRET", "")),
+            stripe_api_base=env.get("STRIPE_API_BASE", "").strip().rstrip("/"),
+            allow_live_stripe_keys=_flag(env, "STRIPE_ALLOW_LIVE_KEYS"),
+            stripe_timeout_seconds=_int(env, "STRIPE_TIMEOUT_SECONDS", 20, minimum=1),
+            public_base_url=(env.get("PUBLIC_BASE_URL") or cls.public_base_url).rstrip("/"),
+            allowed_embed_origins=tuple(
+                _origin(o) for o in _split(env.get("ALLOWED_EMBED_ORIGINS", ""))
+            ),
+            default_currency=env.get("DEFAULT_CURRENCY", "eur").strip().lower(),
+            currency_limits=_parse_currency_limits(
+                env.get("CURRENCY_LIMITS", DEFAULT_CURRENCY_LIMITS)
+            ),
+            supporter_window_days=_int(env, "SUPPORTER_WINDOW_DAYS", 365, minimum=1),
+            supporter_count_offset=_int(env, "SUPPORTER_COUNT_OFFSET", 0, minimum=0),
+            redis_url=env.get("REDIS_URL", "").strip(),
+            trusted_proxy_count=_int(env, "TRUSTED_PROXY_COUNT", 0, minimum=0),
+            appeal_cache_seconds=_int(env, "APPEAL_CACHE_SECONDS", 30, minimum=0),
+            dismiss_days=_int(env, "APPEAL_DISMISS_DAYS", 7, minimum=0),
+            manage_link_max_age_days=_int(env, "MANAGE_LINK_MAX_AGE_DAYS", 30, minimum=1),
+            checkout_rate_limit=env.get("CHECKOUT_RATE_LIMIT", cls.checkout_rate_limit),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        ).validated()
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise SettingsError(f"{url!r} is not an origin like https://news.example")
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _parse_currency_limits(raw: str) -> dict[str, CurrencyLimits]:
+    """Parse 'eur:100:1000000,gbp:100:1000000' (code:minimum:maximum in minor units)."""
+    limits: dict[str, CurrencyLimits] = {}
+    for item in _split(raw):
+        try:
+            code, low, high = item.split(":")
+            minimum, maximum = int(low), int(high)
+        except ValueError:
+            raise SettingsError(
+                f"CURRENCY_LIMITS entry {item!r} must look like eur:100:1000000"
+            ) from None
+        code = code.strip().lower()
+        if len(code) != 3 or not code.isalpha() or not 0 < minimum <= maximum:
+            raise SettingsError(f"CURRENCY_LIMITS entry {item!r} is not a valid code:min:max")
+        limits[code] = CurrencyLimits(minimum, maximum)
+    if not limits:
+        raise SettingsError("CURRENCY_LIMITS names no currency")
+    return limits
+
+
+def _check_database_url(url: str) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SettingsError(
+            "DATABASE_URL is not a database URL (try sqlite:///path or postgresql://...)"
+        ) from None
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise SettingsError(f"DATABASE_URL must be SQLite or PostgreSQL, not {parsed.drivername}")

@@ -1,0 +1,233 @@
+"""JSON API for starting a donation and for checking a returning donor's session."""
+
+# flask-smorest ships no type information, so its decorators are untyped.
+# mypy: disallow-untyped-decorators=False
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import Response, abort, current_app, request
+from flask.typing import ResponseReturnValue
+from flask_limiter.util import get_remote_address
+from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
+
+from service import stripe_gateway
+from service.core.extensions import db, limiter
+from service.core.settings import Settings
+from service.donations.checkout import (
+    CheckoutFailed,
+    DonationRequest,
+    find_attempt,
+    format_amount,
+    is_reusable,
+    open_checkout_session,
+    record_checkout_attempt,
+    valid_attempt_id,
+)
+from service.donations.manage_links import manage_url
+from service.donations.schemas import (
+    CheckoutCreatedSchema,
+    CheckoutRequestSchema,
+    CheckoutSessionStatusSchema,
+    NotFoundSchema,
+)
+from service.ledger.models import Frequency
+
+blp = Blueprint(
+    "checkout_api",
+    __name__,
+    url_prefix="/api/v1/checkout",
+    description="Start a one-off or monthly donation through Stripe Checkout.",
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+RATE_LIMITED_MESSAGE = (
+    "Too many attempts to start a donation from here. Please wait a minute and try again."
+)
+STRIPE_DOWN_MESSAGE = (
+    "We could not reach our payment provider, so nothing was charged. Please try again in a moment."
+)
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["settings"]
+    return settings
+
+
+def _checkout_rate_limit() -> str:
+    return _settings().checkout_rate_limit
+
+
+def _submitted_email() -> str:
+    """The email a checkout request names (JSON or form), normalised, or ''."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    else:
+        email = request.form.get("email")
+    return email.strip().lower() if isinstance(email, str) else ""
+
+
+def checkout_rate_limits(view: F) -> F:
+    """Limit checkout creation per client IP and per email, across the API and the form."""
+    per_ip = limiter.shared_limit(
+        _checkout_rate_limit,
+        scope="checkout-ip",
+        key_func=get_remote_address,
+        methods=["POST"],
+        error_message=RATE_LIMITED_MESSAGE,
+    )
+    per_email = limiter.shared_limit(
+        _checkout_rate_limit,
+        scope="checkout-email",
+        key_func=_submitted_email,
+        methods=["POST"],
+        error_message=RATE_LIMITED_MESSAGE,
+        exempt_when=lambda: not _submitted_email(),
+    )
+    return cast(F, per_ip(per_email(view)))
+
+
+def begin_checkout(
+    donation: DonationRequest, attempt_id: str | None = None
+) -> stripe_gateway.CreatedCheckoutSession:
+    """Record the attempt, commit it, then open its Checkout Session.
+
+    Raises CheckoutFailed after committing the failure, so the record survives the 502.
+    """
+    session = db.session
+    settings = _settings()
+    existing = find_attempt(session, attempt_id)
+    if existing is not None and is_reusable(existing, donation):
+        attempt = existing
+        # No transaction stays open while we wait on Stripe.
+        session.commit()
+    else:
+        # The given id is taken by a failed or different attempt: this one gets a new id.
+        public_id = attempt_id if existing is None else None
+        # End the read before writing: SQLite cannot turn a read into a write while
+        # another request writes, but waits its turn for a transaction that starts
+        # with the write.
+        session.rollback()
+        try:
+            # On record before Stripe hears of it: every session we create has a row here.
+            attempt = record_checkout_attempt(session, donation, public_id)
+            session.commit()
+        except IntegrityError:
+            # The same attempt submitted twice at once: the other request recorded it.
+            session.rollback()
+            recorded = find_attempt(session, public_id)
+            if recorded is not None and is_reusable(recorded, donation):
+                attempt = recorded
+                # End this read too: the update after Stripe answers must start its
+                # own transaction, or SQLite refuses it once the twin has written.
+                session.commit()
+            else:
+                attempt = record_checkout_attempt(session, donation)
+                session.commit()
+    try:
+        return open_checkout_session(session, settings, attempt)
+    except CheckoutFailed:
+        session.commit()
+        raise
+
+
+def _allowed_cors_origin() -> str | None:
+    origin = request.headers.get("Origin", "").lower()
+    settings = _settings()
+    if origin and (origin in settings.allowed_embed_origins or origin == settings.public_origin):
+        return origin
+    return None
+
+
+@blp.after_request
+def _cors(response: Response) -> Response:
+    """Let the widget on allowed publisher pages call this API (and read its errors)."""
+    response.vary.add("Origin")
+    origin = _allowed_cors_origin()
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+@blp.route("", methods=["POST"])
+@checkout_rate_limits
+@blp.arguments(CheckoutRequestSchema, location="json", as_kwargs=False)
+@blp.response(201, CheckoutCreatedSchema)
+@blp.alt_response(429, schema="Error", description="Too many attempts from this client or email")
+@blp.alt_response(502, schema="Error", description="Stripe could not be reached or refused")
+def create_checkout(donation: DonationRequest) -> dict[str, str]:
+    """Start a donation and return the Stripe Checkout URL to send the reader to.
+
+    An optional `Idempotency-Key` header (a UUID) makes a repeated request return the
+    same Checkout Session.
+    """
+    attempt_id = valid_attempt_id(request.headers.get("Idempotency-Key"))
+    try:
+        created = begin_checkout(donation, attempt_id)
+    except CheckoutFailed:
+        abort(502, STRIPE_DOWN_MESSAGE)
+    return {"session_id": created.id, "checkout_url": created.url}
+
+
+def describe_session(
+    settings: Settings, info: stripe_gateway.CheckoutSessionInfo
+) -> dict[str, Any]:
+    """What a returning donor's page may know about their Checkout Session."""
+    frequency = info.metadata.get("frequency") or (
+        Frequency.MONTHLY.value if info.mode == "subscription" else Frequency.ONE_OFF.value
+    )
+    monthly = frequency == Frequency.MONTHLY.value
+    return {
+        "paid": info.paid,
+        "status": info.status,
+        "frequency": frequency,
+        "amount": info.amount_total,
+        "currency": info.currency,
+        "display_amount": format_amount(info.amount_total, info.currency),
+        "manage_url": (
+            manage_url(settings, info.customer_id)
+            if monthly and info.paid and info.customer_id
+            else None
+        ),
+    }
+
+
+def fetch_our_session(session_id: str) -> stripe_gateway.CheckoutSessionInfo | None:
+    """A Checkout Session of ours read live from Stripe; None when unknown or not ours.
+
+    Raises GatewayError when Stripe cannot answer.
+    """
+    if not session_id.startswith("cs_") or len(session_id) > 255:
+        return None
+    try:
+        info = stripe_gateway.retrieve_checkout_session(_settings(), session_id)
+    except stripe_gateway.GatewayError as error:
+        if error.not_found:
+            return None
+        raise
+    return info if stripe_gateway.is_ours(info.metadata) else None
+
+
+@blp.route("/sessions/<session_id>", methods=["GET"])
+@blp.response(200, CheckoutSessionStatusSchema)
+@blp.alt_response(404, schema=NotFoundSchema, description="Unknown, or not one of ours")
+@blp.alt_response(502, schema="Error", description="Stripe could not be reached")
+def checkout_session_status(session_id: str) -> ResponseReturnValue:
+    """Confirm a returning donor's Checkout Session with Stripe (never from the URL alone)."""
+    try:
+        info = fetch_our_session(session_id)
+    except stripe_gateway.GatewayError:
+        abort(502, STRIPE_DOWN_MESSAGE)
+    if info is None:
+        abort(404, "We have no record of that checkout session.")
+    response = describe_session(_settings(), info)
+    return response

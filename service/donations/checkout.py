@@ -1,0 +1,230 @@
+"""Starting a donation: validate it, record the attempt, open a Stripe Checkout Session.
+
+The attempt row is written (and committed by the caller) before Stripe is called, so
+every Checkout Session we create can be traced to our own record, and a failure is
+recorded on it. Its public id is the root of the idempotency key Stripe sees, so the
+same attempt submitted twice opens one Checkout Session.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service import stripe_gateway
+from service.core.models import utcnow
+from service.core.settings import Settings
+from service.ledger.models import AttemptStatus, CheckoutAttempt, Frequency
+
+# Stripe's zero-decimal currencies: amounts are whole units, not hundredths.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga"}
+    | {"pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
+)
+CURRENCY_SYMBOLS = {"eur": "€", "gbp": "£", "usd": "$"}
+PRODUCT_NAMES = {Frequency.ONE_OFF: "One-off donation", Frequency.MONTHLY: "Monthly donation"}
+# Preset amounts offered on the support page, in minor units of a two-decimal currency.
+PRESETS = {Frequency.MONTHLY: (500, 1000, 2000), Frequency.ONE_OFF: (1000, 2500, 5000)}
+SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
+
+
+class CheckoutFailed(Exception):
+    """Stripe could not open checkout; the attempt has been marked failed."""
+
+    def __init__(self, attempt: CheckoutAttempt, message: str) -> None:
+        super().__init__(message)
+        self.attempt = attempt
+        self.message = message
+
+
+@dataclass(frozen=True)
+class DonationRequest:
+    """A validated request to give, as the reader chose it."""
+
+    frequency: Frequency
+    amount_minor: int
+    currency: str
+    email: str | None = None
+    campaign: str | None = None
+    variant: str | None = None
+    placement: str | None = None
+    return_url: str | None = None
+
+
+def minor_unit_factor(currency: str) -> int:
+    """How many minor units make one unit of the currency (1 or 100)."""
+    return 1 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 100
+
+
+def parse_major_amount(text: str, currency: str) -> int | None:
+    """Turn what a reader typed ("10", "12.50", "€ 7,50") into minor units, or None."""
+    cleaned = text.strip().removeprefix(CURRENCY_SYMBOLS.get(currency, "\0")).strip()
+    decimals = 0 if minor_unit_factor(currency) == 1 else 2
+    pattern = r"\d{1,12}" + (rf"(?:[.,]\d{{1,{decimals}}})?" if decimals else "")
+    if not re.fullmatch(pattern, cleaned, flags=re.ASCII):
+        return None
+    # "7,50": a decimal comma, as many European readers type it.
+    return int(Decimal(cleaned.replace(",", ".")) * minor_unit_factor(currency))
+
+
+def format_amount(amount_minor: int, currency: str) -> str:
+    """Show an amount the way readers expect: €10.00, £5.50, 1000 JPY."""
+    factor = minor_unit_factor(currency)
+    number = f"{amount_minor // factor:,}" if factor == 1 else f"{amount_minor / factor:,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(currency.lower())
+    return f"{symbol}{number}" if symbol else f"{number} {currency.upper()}"
+
+
+def amount_problem(settings: Settings, amount_minor: int, currency: str) -> str | None:
+    """Why an amount is not acceptable in a currency, or None when it is."""
+    limits = settings.currency_limits.get(currency)
+    if limits is None:
+        return None  # the currency itself is reported as the problem
+    if amount_minor < limits.minimum:
+        return f"The smallest gift is {format_amount(limits.minimum, currency)}."
+    if amount_minor > limits.maximum:
+        return f"The largest gift we can take online is {format_amount(limits.maximum, currency)}."
+    return None
+
+
+def is_allowed_return_url(settings: Settings, url: str) -> bool:
+    """True when a return URL is on our own origin or an allowed publisher origin."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.username:
+        return False
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    return origin == settings.public_origin or origin in settings.allowed_embed_origins
+
+
+def with_query(url: str, **params: str) -> str:
+    """Add query parameters to a URL, keeping the ones it has."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query.extend(params.items())
+    # Stripe fills in {CHECKOUT_SESSION_ID} only if the braces reach it unescaped.
+    encoded = urlencode(query, safe="{}")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, encoded, parts.fragment))
+
+
+def return_urls(settings: Settings, return_url: str | None) -> tuple[str, str]:
+    """Stripe's success and cancel URLs for a donation started at `return_url` (or here)."""
+    if return_url:
+        return (
+            with_query(return_url, support_session=SESSION_PLACEHOLDER),
+            with_query(return_url, support_cancelled="1"),
+        )
+    base = settings.public_base_url
+    return (
+        f"{base}/support/thank-you?session_id={SESSION_PLACEHOLDER}",
+        f"{base}/support",
+    )
+
+
+def _same_request(attempt: CheckoutAttempt, request: DonationRequest) -> bool:
+    return (
+        attempt.frequency == request.frequency
+        and attempt.amount_minor == request.amount_minor
+        and attempt.currency == request.currency
+        and attempt.email == request.email
+        and attempt.campaign == request.campaign
+        and attempt.variant == request.variant
+        and attempt.placement == request.placement
+        and attempt.return_url == request.return_url
+    )
+
+
+def valid_attempt_id(value: str | None) -> str | None:
+    """The canonical form of a client-supplied attempt id, or None if it is not a UUID."""
+    if not value:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def find_attempt(session: Session, attempt_id: str | None) -> CheckoutAttempt | None:
+    """The attempt with this public id, if any."""
+    if attempt_id is None:
+        return None
+    return session.scalar(select(CheckoutAttempt).where(CheckoutAttempt.public_id == attempt_id))
+
+
+def is_reusable(attempt: CheckoutAttempt, request: DonationRequest) -> bool:
+    """Whether a repeated submission may reuse this earlier attempt.
+
+    A reused attempt sends Stripe the same idempotency key with the same parameters,
+    so Stripe answers with the Checkout Session it already made. A failed attempt, or
+    one whose amount the reader has since changed, is not reused: Stripe would replay
+    the old failure or refuse the changed parameters.
+    """
+    return attempt.status is not AttemptStatus.FAILED and _same_request(attempt, request)
+
+
+def record_checkout_attempt(
+    session: Session, request: DonationRequest, public_id: str | None = None
+) -> CheckoutAttempt:
+    """Write our record of a reader starting checkout (flushed, not committed)."""
+    attempt = CheckoutAttempt(
+        public_id=public_id or str(uuid.uuid4()),
+        frequency=request.frequency,
+        amount_minor=request.amount_minor,
+        currency=request.currency,
+        email=request.email,
+        campaign=request.campaign,
+        variant=request.variant,
+        placement=request.placement,
+        return_url=request.return_url,
+        status=AttemptStatus.CREATED,
+    )
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def open_checkout_session(
+    session: Session, settings: Settings, attempt: CheckoutAttempt
+) -> stripe_gateway.CreatedCheckoutSession:
+    """Create (or re-fetch, by idempotency key) the attempt's Checkout Session.
+
+    Marks the attempt session_created, or failed and raises CheckoutFailed.
+    """
+    success_url, cancel_url = return_urls(settings, attempt.return_url)
+    metadata = stripe_gateway.our_metadata(
+        checkout_attempt=attempt.public_id,
+        frequency=attempt.frequency.value,
+        campaign=attempt.campaign,
+        variant=attempt.variant,
+        placement=attempt.placement,
+    )
+    try:
+        created = stripe_gateway.create_checkout_session(
+            settings,
+            attempt_id=attempt.public_id,
+            frequency=attempt.frequency.value,
+            amount_minor=attempt.amount_minor,
+            currency=attempt.currency,
+            product_name=PRODUCT_NAMES[attempt.frequency],
+            success_url=success_url,
+            cancel_url=cancel_url,
+            metadata=metadata,
+            customer_email=attempt.email,
+        )
+    except stripe_gateway.GatewayError as error:
+        attempt.status = AttemptStatus.FAILED
+        attempt.error = error.message
+        attempt.updated_at = utcnow()
+        session.flush()
+        raise CheckoutFailed(attempt, error.message) from error
+    attempt.stripe_checkout_session_id = created.id
+    if attempt.status is AttemptStatus.CREATED:
+        attempt.status = AttemptStatus.SESSION_CREATED
+    attempt.error = None
+    session.flush()
+    return created

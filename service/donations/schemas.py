@@ -1,0 +1,212 @@
+"""Shapes of the checkout API and of the no-JavaScript support form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+from service.appeals.models import Placement
+from service.core.settings import Settings
+from service.donations.checkout import (
+    DonationRequest,
+    amount_problem,
+    is_allowed_return_url,
+    parse_major_amount,
+)
+from service.ledger.models import Frequency
+
+FREQUENCY_MESSAGE = "Choose one_off or monthly."
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["settings"]
+    return settings
+
+
+def _optional_text(maximum: int) -> fields.String:
+    return fields.String(
+        load_default=None, validate=validate.Length(min=1, max=maximum), allow_none=True
+    )
+
+
+class CheckoutRequestSchema(Schema):
+    """POST /api/v1/checkout: what the reader wants to give."""
+
+    class Meta:
+        unknown = RAISE
+
+    frequency = fields.String(
+        required=True,
+        validate=validate.OneOf([f.value for f in Frequency], error=FREQUENCY_MESSAGE),
+        metadata={"description": "one_off or monthly"},
+    )
+    amount = fields.Integer(
+        required=True,
+        strict=True,
+        metadata={"description": "Minor units (cents), within the currency's limits"},
+    )
+    currency = fields.String(
+        load_default=None,
+        metadata={"description": "Lowercase ISO code; the default currency when left out"},
+    )
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
+    campaign = _optional_text(80)
+    variant = _optional_text(40)
+    placement = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf([p.value for p in Placement], error="Choose top or bottom."),
+    )
+    return_url = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2048),
+        metadata={"description": "Where to return after paying; on an allowed origin"},
+    )
+
+    @pre_load
+    def _trim_email(self, data: Any, **_kwargs: Any) -> Any:
+        # Pasted addresses often carry a space; that is not worth a refusal.
+        if isinstance(data, dict) and isinstance(data.get("email"), str):
+            data = {**data, "email": data["email"].strip()}
+        return data
+
+    # Run even when some fields failed, so every bad field gets its message at once.
+    @validates_schema(skip_on_field_errors=False)
+    def _check_against_settings(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        settings = _settings()
+        errors: dict[str, list[str]] = {}
+        currency = (data.get("currency") or settings.default_currency).lower()
+        if currency not in settings.currency_limits:
+            errors["currency"] = [f"Choose one of {', '.join(settings.supported_currencies)}."]
+        elif isinstance(data.get("amount"), int):
+            problem = amount_problem(settings, data["amount"], currency)
+            if problem:
+                errors["amount"] = [problem]
+        return_url = data.get("return_url")
+        if isinstance(return_url, str) and not is_allowed_return_url(settings, return_url):
+            errors["return_url"] = ["Must be a page on this site or an allowed publisher site."]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _to_request(self, data: dict[str, Any], **_kwargs: Any) -> DonationRequest:
+        return DonationRequest(
+            frequency=Frequency(data["frequency"]),
+            amount_minor=data["amount"],
+            currency=(data["currency"] or _settings().default_currency).lower(),
+            email=data["email"].strip().lower() if data["email"] else None,
+            campaign=data["campaign"],
+            variant=data["variant"],
+            placement=data["placement"],
+            return_url=data["return_url"],
+        )
+
+
+class CheckoutCreatedSchema(Schema):
+    session_id = fields.String(required=True)
+    checkout_url = fields.String(required=True)
+
+
+class CheckoutSessionStatusSchema(Schema):
+    """GET /api/v1/checkout/sessions/<id>: a returning donor's session, read from Stripe."""
+
+    paid = fields.Boolean(required=True)
+    status = fields.String(required=True, metadata={"description": "complete, open or expired"})
+    frequency = fields.String(required=True, metadata={"description": "one_off or monthly"})
+    amount = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    display_amount = fields.String(required=True)
+    manage_url = fields.String(required=True, allow_none=True)
+
+
+class NotFoundSchema(Schema):
+    # The shape of every JSON error from service/errors.py.
+    code = fields.Integer(required=True)
+    status = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class SupportFormSchema(Schema):
+    """POST /support/checkout: the no-JavaScript form on the support page."""
+
+    class Meta:
+        unknown = RAISE
+
+    frequency = fields.String(
+        required=True,
+        validate=validate.OneOf([f.value for f in Frequency], error="Choose once-off or monthly."),
+        error_messages={"required": "Choose once-off or monthly."},
+    )
+    amount_monthly = fields.String(load_default="")
+    amount_one_off = fields.String(load_default="")
+    custom_amount = fields.String(load_default="", validate=validate.Length(max=20))
+    attempt = fields.String(load_default=None, validate=validate.Length(max=36))
+    # The honeypot: hidden from people, filled in by naive bots.
+    website = fields.String(load_default="")
+    campaign = _optional_text(80)
+    variant = _optional_text(40)
+    placement = fields.String(
+        load_default=None, validate=validate.OneOf([p.value for p in Placement])
+    )
+
+    @pre_load
+    def _drop_empty_optionals(self, data: Any, **_kwargs: Any) -> Any:
+        # Hidden attribution inputs arrive as "" when the page had none.
+        return {
+            key: value
+            for key, value in data.items()
+            if not (key in {"campaign", "variant", "placement", "attempt"} and value == "")
+        }
+
+    @validates_schema
+    def _check_amount(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("website"):
+            raise ValidationError(
+                "Something in the form looked automated. Check your choice and press the "
+                "button again.",
+                "website",
+            )
+        frequency = data.get("frequency")
+        if frequency not in {f.value for f in Frequency}:
+            return
+        settings = _settings()
+        currency = settings.default_currency
+        custom = data.get("custom_amount", "").strip()
+        preset = data.get(f"amount_{frequency}", "").strip()
+        if custom:
+            amount = parse_major_amount(custom, currency)
+            if amount is None:
+                raise ValidationError("Enter an amount like 10 or 12.50.", "amount")
+        elif preset and preset != "other":
+            amount = int(preset) if preset.isdigit() else None
+            if amount is None:
+                raise ValidationError("Choose one of the amounts.", "amount")
+        else:
+            raise ValidationError("Choose an amount or enter your own.", "amount")
+        problem = amount_problem(settings, amount, currency)
+        if problem:
+            raise ValidationError(problem, "amount")
+        data["amount"] = amount
+
+    @post_load
+    def _to_request(self, data: dict[str, Any], **_kwargs: Any) -> DonationRequest:
+        return DonationRequest(
+            frequency=Frequency(data["frequency"]),
+            amount_minor=data["amount"],
+            currency=_settings().default_currency,
+            campaign=data["campaign"],
+            variant=data["variant"],
+            placement=data["placement"],
+        )

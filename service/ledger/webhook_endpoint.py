@@ -1,0 +1,45 @@
+"""Stripe's callbacks: POST /webhooks/stripe."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from service.core.extensions import db, limiter
+from service.core.settings import Settings
+from service.ledger.inbox import SignatureError, receive_event
+from service.ledger.models import EventOutcome
+
+bp = Blueprint("webhooks", __name__)
+
+
+@bp.post("/webhooks/stripe")
+@limiter.exempt
+def stripe_webhook() -> ResponseReturnValue:
+    """Verify, record and apply one event; 400 on a bad signature, 500 when a retry can help."""
+    settings: Settings = current_app.extensions["settings"]
+    # The signature covers the exact bytes Stripe sent, so read them before any parsing.
+    payload = request.get_data(cache=False)
+    try:
+        result = receive_event(
+            db.session, payload, request.headers.get("Stripe-Signature"), settings
+        )
+    except SignatureError as error:
+        body = {"code": 400, "status": "Bad Request", "message": f"Invalid webhook: {error}"}
+        return jsonify(body), 400
+    if result.outcome is EventOutcome.FAILED:
+        # The request hook rolls back non-2xx answers, but the failed event (its handler's
+        # work already undone) must be kept for the retry and for staff to see.
+        db.session.commit()
+        body = {
+            "code": 500,
+            "status": "Internal Server Error",
+            "message": "The event was recorded but could not be applied; it will be retried.",
+        }
+        return jsonify(body), 500
+    return jsonify(
+        received=True,
+        event=result.stripe_event_id,
+        outcome=result.outcome.value,
+        duplicate=result.duplicate,
+    )

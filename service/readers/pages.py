@@ -1,0 +1,212 @@
+"""The reader-facing "support us" pages: the form, the thank-you, the manage link."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from service import stripe_gateway
+from service.core.extensions import db
+from service.core.settings import Settings
+from service.donations.api import (
+    STRIPE_DOWN_MESSAGE,
+    begin_checkout,
+    checkout_rate_limits,
+    describe_session,
+    fetch_our_session,
+)
+from service.donations.checkout import (
+    CURRENCY_SYMBOLS,
+    PRESETS,
+    CheckoutFailed,
+    amount_problem,
+    format_amount,
+    minor_unit_factor,
+    valid_attempt_id,
+)
+from service.donations.manage_links import ManageLinkExpired, ManageLinkInvalid, open_portal
+from service.donations.schemas import SupportFormSchema
+from service.ledger.models import Frequency
+from service.ledger.supporters import count_supporters, display_count
+
+bp = Blueprint("support", __name__)
+
+SUPPORTER_COOKIE = "rc_supporter"
+ATTRIBUTION_LIMITS = {"campaign": 80, "variant": 40, "placement": 20}
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["settings"]
+    return settings
+
+
+def presets(settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """Preset amounts per frequency in the default currency, within its limits."""
+    currency = settings.default_currency
+    if minor_unit_factor(currency) != 100:
+        return {f.value: [] for f in Frequency}
+    return {
+        frequency.value: [
+            {"value": amount, "label": format_amount(amount, currency).removesuffix(".00")}
+            for amount in amounts
+            if amount_problem(settings, amount, currency) is None
+        ]
+        for frequency, amounts in PRESETS.items()
+    }
+
+
+def _attribution(source: Mapping[str, str]) -> dict[str, str]:
+    """Campaign, variant and placement passed along from an appeal, if they look sane."""
+    return {
+        key: value
+        for key, limit in ATTRIBUTION_LIMITS.items()
+        if (value := source.get(key, "")) and len(value) <= limit
+    }
+
+
+def render_support_page(
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """The support page with the form, keeping what the reader chose and any errors."""
+    settings = _settings()
+    count = count_supporters(db.session, settings)
+    values = dict(values or {})
+    values.setdefault("frequency", Frequency.MONTHLY.value)
+    choices = presets(settings)
+    for frequency, options in choices.items():
+        default = options[1]["value"] if len(options) > 1 else ""
+        values.setdefault(f"amount_{frequency}", str(default))
+    limits = settings.currency_limits[settings.default_currency]
+    html = render_template(
+        "support.html",
+        supporters=display_count(count),
+        count=count,
+        values=values,
+        errors=dict(errors or {}),
+        presets=choices,
+        currency=settings.default_currency,
+        currency_symbol=CURRENCY_SYMBOLS.get(
+            settings.default_currency, settings.default_currency.upper()
+        ),
+        minimum=format_amount(limits.minimum, settings.default_currency),
+        maximum=format_amount(limits.maximum, settings.default_currency),
+        attribution=_attribution(values),
+        # A fresh id per rendering: a double-click sends it twice and opens one session.
+        attempt=str(uuid.uuid4()),
+    )
+    return html, status
+
+
+@bp.get("/support")
+def support_page() -> ResponseReturnValue:
+    """The full appeal with the live supporter count and the donation form."""
+    values: dict[str, str] = _attribution(request.args)
+    if request.args.get("frequency") in {f.value for f in Frequency}:
+        values["frequency"] = request.args["frequency"]
+    return render_support_page(values)
+
+
+def _first_messages(messages: Mapping[str, Any]) -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for field, value in messages.items():
+        while isinstance(value, list | tuple) and value:
+            value = value[0]
+        flat[field] = str(value)
+    return flat
+
+
+@bp.post("/support/checkout")
+@checkout_rate_limits
+def support_checkout() -> ResponseReturnValue:
+    """The no-JavaScript form: validate, open Stripe Checkout and send the reader there."""
+    form = request.form.to_dict()
+    try:
+        donation = SupportFormSchema().load(form)
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {"_": error.messages}
+        errors = _first_messages(messages)
+        if "website" in errors:
+            # A filled honeypot: say so plainly and clear it, in case it was autofill.
+            errors["form"] = errors.pop("website")
+            form.pop("website", None)
+        return render_support_page(form, errors, 422)
+    try:
+        created = begin_checkout(donation, valid_attempt_id(form.get("attempt")))
+    except CheckoutFailed:
+        return render_support_page(form, {"form": STRIPE_DOWN_MESSAGE}, 502)
+    return redirect(created.url, 303)
+
+
+def _private(response: Response) -> Response:
+    """Pages with session ids or manage links: never cached, never in a Referer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/support/thank-you")
+def thank_you() -> ResponseReturnValue:
+    """Confirm a completed checkout with Stripe and thank the reader for what they gave."""
+    settings = _settings()
+    session_id = request.args.get("session_id", "")
+    try:
+        info = fetch_our_session(session_id) if session_id else None
+    except stripe_gateway.GatewayError:
+        html = render_template("thank_you.html", state="unconfirmed")
+        return _private(current_app.make_response((html, 502)))
+    if info is None:
+        html = render_template("thank_you.html", state="unknown")
+        return _private(current_app.make_response((html, 404)))
+    gift = describe_session(settings, info)
+    if gift["paid"]:
+        state = "paid"
+    elif info.status == "complete":
+        # Completed but not yet paid: a delayed method (a bank debit) is still clearing.
+        state = "processing"
+    else:
+        state = "unpaid"
+    html = render_template(
+        "thank_you.html",
+        state=state,
+        gift=gift,
+        link_days=settings.manage_link_max_age_days,
+    )
+    response = _private(current_app.make_response(html))
+    if gift["paid"]:
+        response.set_cookie(
+            SUPPORTER_COOKIE,
+            "1",
+            max_age=settings.supporter_window_days * 24 * 3600,
+            secure=settings.public_base_url.startswith("https://"),
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+@bp.get("/support/manage/<token>")
+def manage_gift(token: str) -> ResponseReturnValue:
+    """Open Stripe's customer portal for the monthly supporter this link was made for."""
+    settings = _settings()
+    try:
+        url = open_portal(settings, token)
+    except ManageLinkExpired:
+        html = render_template(
+            "manage_link.html", state="expired", days=settings.manage_link_max_age_days
+        )
+        return _private(current_app.make_response((html, 410)))
+    except ManageLinkInvalid:
+        html = render_template("manage_link.html", state="invalid")
+        return _private(current_app.make_response((html, 404)))
+    except stripe_gateway.GatewayError:
+        html = render_template("manage_link.html", state="unavailable")
+        return _private(current_app.make_response((html, 502)))
+    return _private(redirect(url, 303))

@@ -1,0 +1,26 @@
+"""Staff: accounts and roles, reports, campaign editing, CSV exports, the event inbox."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from service.core.extensions import db, login_manager
+
+
+def init_app(app: Flask) -> None:
+    """Register the staff pages, the sign-in glue and the create-staff command."""
+    from service.staff import cli, views
+    from service.staff.accounts import SignedInStaff, load_staff_user
+
+    login_manager.login_view = "staff.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    # "strong" drops the session when the client's IP or user agent changes.
+    login_manager.session_protection = "strong"
+
+    def _load_user(user_id: str) -> SignedInStaff | None:
+        return load_staff_user(db.session, user_id)
+
+    login_manager.user_loader(_load_user)
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.create_staff_command)

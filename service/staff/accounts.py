@@ -1,0 +1,183 @@
+"""Staff accounts: argon2 password hashes, sign-in with lockout, roles, Flask-Login glue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import abort
+from flask_login import UserMixin, current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.core.models import utcnow
+from service.staff.models import StaffRole, StaffUser
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+# After this many wrong passwords in a row the account is locked for LOCKOUT; the per-IP
+# limit on the sign-in view slows down guessing across many accounts.
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = timedelta(minutes=15)
+SIGN_IN_RATE_LIMIT = "10 per minute;100 per hour"
+
+_hasher = PasswordHasher()
+# Verifying against this keeps an unknown email as slow as a wrong password, so response
+# time does not reveal which emails have accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class StaffError(ValueError):
+    """A staff account could not be created or changed; the message says why."""
+
+
+class SignedInStaff(UserMixin):  # type: ignore[misc]
+    """The Flask-Login user: a detached snapshot of the staff row, safe across sessions."""
+
+    def __init__(self, user: StaffUser) -> None:
+        self.id = user.id
+        self.email = user.email
+        self.role = StaffRole(user.role)
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is StaffRole.ADMIN
+
+
+def normalise_email(email: str) -> str:
+    """Lower-case and trim an email so one person has one account."""
+    return email.strip().lower()
+
+
+def check_password_strength(password: str) -> None:
+    """Raise StaffError unless the password is long enough to resist guessing."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise StaffError(f"the password must be at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id and a random salt."""
+    return _hasher.hash(password)
+
+
+def find_staff_user(session: Session, email: str) -> StaffUser | None:
+    """The staff user with this email (case-insensitive), if any."""
+    return session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
+
+
+def create_staff_user(session: Session, email: str, password: str, role: StaffRole) -> StaffUser:
+    """Add a staff user with a hashed password; refuse weak passwords and duplicates."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 320:
+        raise StaffError("give an email address")
+    check_password_strength(password)
+    if find_staff_user(session, email) is not None:
+        raise StaffError(f"{email} already has a staff account")
+    user = StaffUser(email=email, password_hash=hash_password(password), role=StaffRole(role))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: StaffUser, password: str) -> None:
+    """Replace a staff user's password and clear any lockout."""
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    session.flush()
+
+
+def count_admins(session: Session) -> int:
+    """How many admins there are (the last one may not be demoted or removed)."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(StaffUser).where(StaffUser.role == StaffRole.ADMIN)
+        )
+        or 0
+    )
+
+
+def is_locked(user: StaffUser, now: datetime) -> bool:
+    """True while the account is in a temporary lockout."""
+    return user.locked_until is not None and user.locked_until > now
+
+
+def authenticate(
+    session: Session, email: str, password: str, now: datetime | None = None
+) -> StaffUser | None:
+    """Return the user when email and password match and the account is not locked.
+
+    Wrong passwords are counted per account; the MAX_FAILED_SIGN_INS-th locks it for
+    LOCKOUT. A locked account refuses even the right password until the lock expires.
+    """
+    now = now or utcnow()
+    user = find_staff_user(session, email)
+    if user is None or len(password) > MAX_PASSWORD_LENGTH:
+        _verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
+        return None
+    if is_locked(user, now):
+        _verify(_DUMMY_HASH, password)
+        return None
+    if not _verify(user.password_hash, password):
+        user.failed_sign_ins += 1
+        if user.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+            user.locked_until = now + LOCKOUT
+            user.failed_sign_ins = 0
+        session.flush()
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    user.last_sign_in_at = now
+    session.flush()
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def load_staff_user(session: Session, user_id: str) -> SignedInStaff | None:
+    """Flask-Login's user loader: the signed-in staff member, or None if gone."""
+    try:
+        key = int(user_id)
+    except ValueError:
+        return None
+    user = session.get(StaffUser, key)
+    return SignedInStaff(user) if user is not None else None
+
+
+def require_role(role: str) -> Callable[[F], F]:
+    """Allow the view only to signed-in staff with this role (admins may do anything)."""
+    wanted = StaffRole(role)
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                from service.core.extensions import login_manager
+
+                return login_manager.unauthorized()
+            if wanted is StaffRole.ADMIN and not current_user.is_admin:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator

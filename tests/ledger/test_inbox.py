@@ -1,0 +1,301 @@
+"""The inbox: each event applied once, however often and however concurrently it arrives;
+a failing handler leaves the event failed (and nothing else) for a later delivery."""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from service.ledger import handlers as ledger
+from service.ledger.inbox import replay_event
+from service.ledger.models import Donation, EventOutcome, StripeEvent, Supporter
+from service.ledger.supporters import count_supporters
+from stripe_sandbox import SandboxServer
+from tests.conftest import make_test_app, truncate_all
+from tests.ledger.conftest import QuickLiveServer, pay
+from tests.ledger.stripe_events import (
+    body_of,
+    charge_for,
+    deliver,
+    dispute_for,
+    event,
+    one_off_session,
+    refunded,
+    sign,
+)
+from tests.live import LiveServer
+
+
+def _count(session: Session, model: type[Any]) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_the_same_event_ten_times_in_a_row_has_one_effect(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    evt = event("checkout.session.completed", one_off_session(amount=1500))
+
+    responses = [deliver(client, evt) for _ in range(10)]
+
+    assert [r.status_code for r in responses] == [200] * 10
+    assert [r.json["duplicate"] for r in responses] == [False] + [True] * 9
+    assert {r.json["outcome"] for r in responses} == {"applied"}
+    assert _count(session, Donation) == 1
+    assert _count(session, Supporter) == 1
+    row = session.scalars(select(StripeEvent)).one()
+    assert (row.stripe_event_id, row.outcome, row.attempts) == (evt["id"], EventOutcome.APPLIED, 1)
+    assert row.type == "checkout.session.completed"
+    assert row.processed_at is not None
+    assert row.payload["id"] == evt["id"]
+    assert count_supporters(session, app.extensions["settings"]) == 1
+
+
+def test_a_refund_delivered_repeatedly_refunds_once(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    checkout = one_off_session(amount=1000)
+    charge = charge_for(checkout)
+    deliver(client, event("checkout.session.completed", checkout))
+    refund_event = event("charge.refunded", refunded(charge, 400))
+
+    for _ in range(10):
+        assert deliver(client, refund_event).status_code == 200
+
+    donation = session.scalars(select(Donation)).one()
+    assert donation.amount_refunded_minor == 400
+    assert count_supporters(session, app.extensions["settings"]) == 1
+
+
+def test_objects_without_our_marker_are_acknowledged_and_ignored(
+    client: FlaskClient, session: Session
+) -> None:
+    foreign = one_off_session(metadata={"shop": "t-shirts"})
+
+    response = deliver(client, event("checkout.session.completed", foreign))
+
+    assert response.status_code == 200
+    assert response.json["outcome"] == "ignored"
+    assert _count(session, Donation) == 0
+    assert _count(session, Supporter) == 0
+    assert session.scalars(select(StripeEvent.outcome)).one() is EventOutcome.IGNORED
+
+
+def test_event_types_we_do_not_handle_are_kept_as_ignored(
+    client: FlaskClient, session: Session
+) -> None:
+    response = deliver(client, event("customer.created", {"id": "cus_x", "object": "customer"}))
+
+    assert response.status_code == 200
+    assert response.json["outcome"] == "ignored"
+
+
+def test_an_event_about_an_object_stripe_does_not_have_is_ignored_not_retried(
+    client: FlaskClient, session: Session
+) -> None:
+    # A dispute on a charge we never recorded and Stripe answers 404 for: no retry can
+    # ever apply it, so Stripe must get a 2xx instead of retrying for days.
+    unknown_charge = charge_for(one_off_session())
+    response = deliver(client, event("charge.dispute.created", dispute_for(unknown_charge)))
+
+    assert response.status_code == 200
+    assert response.json["outcome"] == "ignored"
+    row = session.scalars(select(StripeEvent)).one()
+    assert row.outcome is EventOutcome.IGNORED
+    assert row.error is not None and row.error.startswith("not found at Stripe")
+    assert _count(session, Donation) == 0
+
+
+def test_a_live_mode_event_never_touches_a_test_mode_ledger(
+    client: FlaskClient, session: Session
+) -> None:
+    live = event("checkout.session.completed", one_off_session(), livemode=True)
+
+    response = deliver(client, live)
+
+    assert response.status_code == 200
+    assert response.json["outcome"] == "ignored"
+    assert session.scalars(select(StripeEvent.error)).one() == (
+        "livemode does not match this deployment's Stripe key"
+    )
+    assert _count(session, Donation) == 0
+
+
+def _boom(*_args: Any) -> bool:
+    raise RuntimeError("database said no")
+
+
+def test_a_handler_that_raises_keeps_the_event_failed_and_changes_nothing(
+    client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evt = event("checkout.session.completed", one_off_session())
+    monkeypatch.setitem(ledger.HANDLERS, "checkout.session.completed", _crash_after_writing)
+
+    response = deliver(client, evt)
+
+    assert response.status_code == 500
+    row = session.scalars(select(StripeEvent)).one()
+    assert row.outcome is EventOutcome.FAILED
+    assert row.error == "RuntimeError: crashed mid-handler"
+    assert _count(session, Donation) == 0, "the handler's own writes were rolled back"
+    assert _count(session, Supporter) == 0
+
+    monkeypatch.undo()
+    retried = deliver(client, evt)
+
+    assert retried.status_code == 200
+    assert retried.json["outcome"] == "applied"
+    session.refresh(row)
+    assert (row.outcome, row.error, row.attempts) == (EventOutcome.APPLIED, None, 2)
+    assert _count(session, Donation) == 1
+
+
+def _crash_after_writing(session: Session, settings: Any, evt: dict[str, Any]) -> bool:
+    ledger.handle_checkout_completed(session, settings, evt)
+    session.flush()
+    raise RuntimeError("crashed mid-handler")
+
+
+def test_staff_replay_applies_a_failed_event(
+    app: Flask, client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evt = event("checkout.session.completed", one_off_session())
+    monkeypatch.setitem(ledger.HANDLERS, "checkout.session.completed", _boom)
+    assert deliver(client, evt).status_code == 500
+    monkeypatch.undo()
+    row = session.scalars(select(StripeEvent)).one()
+
+    outcome = replay_event(session, row, app.extensions["settings"])
+
+    assert outcome is EventOutcome.APPLIED
+    assert _count(session, Donation) == 1
+    # Replaying an applied event is a no-op.
+    assert replay_event(session, row, app.extensions["settings"]) is EventOutcome.APPLIED
+    assert _count(session, Donation) == 1
+
+
+@pytest.fixture
+def live_service(database_url: str, engine: Engine) -> Iterator[QuickLiveServer]:
+    """The service over HTTP on the run's database (SQLite or PostgreSQL), really committing."""
+    app = make_test_app(database_url)
+    try:
+        with QuickLiveServer(app) as server:
+            yield server
+    finally:
+        app.extensions["database"]["engine"].dispose()
+        truncate_all(engine)
+
+
+def _post(url: str, payload: bytes, header: str) -> int:
+    request = urllib.request.Request(
+        f"{url}/webhooks/stripe",
+        data=payload,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_concurrent_duplicate_deliveries_have_one_effect_and_all_get_2xx(
+    live_service: LiveServer, engine: Engine
+) -> None:
+    payload = body_of(event("checkout.session.completed", one_off_session(amount=2000)))
+    header = sign(payload)
+    start = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def post() -> None:
+        start.wait()
+        statuses.append(_post(live_service.url, payload, header))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200] * 8
+    with Session(engine) as session:
+        assert _count(session, StripeEvent) == 1
+        assert _count(session, Donation) == 1
+        assert _count(session, Supporter) == 1
+        row = session.scalars(select(StripeEvent)).one()
+        assert (row.outcome, row.attempts) == (EventOutcome.APPLIED, 1)
+
+
+def test_a_crash_over_http_is_committed_as_failed_and_a_redelivery_applies_it_once(
+    live_service: LiveServer, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payload = body_of(event("checkout.session.completed", one_off_session()))
+    monkeypatch.setitem(ledger.HANDLERS, "checkout.session.completed", _crash_after_writing)
+
+    assert _post(live_service.url, payload, sign(payload)) == 500
+    with Session(engine) as session:
+        row = session.scalars(select(StripeEvent)).one()
+        assert row.outcome is EventOutcome.FAILED
+        assert "crashed mid-handler" in (row.error or "")
+        assert _count(session, Donation) == 0
+
+    monkeypatch.undo()
+    assert _post(live_service.url, payload, sign(payload)) == 200
+    assert _post(live_service.url, payload, sign(payload)) == 200
+    with Session(engine) as session:
+        row = session.scalars(select(StripeEvent)).one()
+        assert (row.outcome, row.attempts) == (EventOutcome.APPLIED, 2)
+        assert _count(session, Donation) == 1
+
+
+def test_a_gifts_different_events_delivered_all_at_once_settle_correctly(
+    database_url: str, engine: Engine, sandbox: SandboxServer
+) -> None:
+    app = make_test_app(database_url, stripe_api_base=sandbox.url)
+    try:
+        with QuickLiveServer(app) as server:
+            settings = app.extensions["settings"]
+            donor = pay(sandbox, settings, frequency="monthly", email="busy@example.com")
+            pay(sandbox, settings, email="busy@example.com")
+            assert donor.subscription_id
+            sandbox.sim.renew_subscription(donor.subscription_id, "paid")
+            bodies = [sandbox.webhooks.signed(e["id"]) for e in sandbox.events]
+            statuses: dict[int, int] = {}
+            start = threading.Barrier(len(bodies))
+
+            def post(index: int) -> None:
+                body, headers = bodies[index]
+                start.wait()
+                statuses[index] = _post(server.url, body, headers["Stripe-Signature"])
+
+            threads = [threading.Thread(target=post, args=(i,)) for i in range(len(bodies))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            # As Stripe would: deliver again whatever did not get a 2xx.
+            retried = [i for i, status in statuses.items() if status != 200]
+            for index in retried:
+                body, headers = bodies[index]
+                assert _post(server.url, body, headers["Stripe-Signature"]) == 200
+
+        with Session(engine) as session:
+            assert _count(session, StripeEvent) == len(bodies)
+            assert _count(session, Supporter) == 1
+            assert _count(session, Donation) == 3
+            assert count_supporters(session, settings) == 1
+            assert all(
+                outcome in (EventOutcome.APPLIED, EventOutcome.IGNORED)
+                for outcome in session.scalars(select(StripeEvent.outcome))
+            )
+    finally:
+        app.extensions["database"]["engine"].dispose()
+        truncate_all(engine)
