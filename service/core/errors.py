@@ -1,8 +1,9 @@
-"""JSON errors under /api/ and /webhooks/, HTML error pages elsewhere."""
+"""JSON errors under /api/ and /webhooks/, HTML error pages elsewhere, one message for both."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -12,31 +13,64 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
+    """Tell whether this request's errors are answered in JSON."""
     return request.path.startswith(("/api/", "/webhooks/"))
 
 
+def _data(error: HTTPException) -> dict[str, Any]:
+    """The extra data flask-smorest and webargs attach to an aborted request."""
+    data = getattr(error, "data", None)
+    return data if isinstance(data, dict) else {}
+
+
+def error_message(error: HTTPException) -> str:
+    """The message a client sees: flask-smorest's `message`, else the description."""
+    message = _data(error).get("message")
+    if message:
+        return str(message)
+    return error.description or error.name
+
+
+def field_errors(error: HTTPException) -> Any:
+    """Per-field messages from validation (webargs' `messages`) or `abort(errors=...)`."""
+    data = _data(error)
+    return data.get("errors") or data.get("messages")
+
+
+def is_default_message(error: HTTPException) -> bool:
+    """Tell whether the message is Werkzeug's generic text for the status code."""
+    return error_message(error) == type(error).description
+
+
 def init_app(app: Flask) -> None:
+    """Answer every HTTP error in the documented shape: code, status, message, errors."""
+
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> ResponseReturnValue:
         code = error.code or 500
+        message = error_message(error)
         if wants_json():
-            body: dict[str, object] = {
-                "code": code,
-                "status": error.name,
-                "message": error.description,
-            }
-            # flask-smorest / webargs put per-field validation messages here.
-            messages = getattr(error, "data", {}).get("messages")
-            if messages:
-                body["errors"] = messages
+            body: dict[str, object] = {"code": code, "status": error.name, "message": message}
+            errors = field_errors(error)
+            if errors:
+                body["errors"] = errors
             response = jsonify(body)
             response.status_code = code
-            # Keep headers such as Allow (405) and Retry-After (429).
+            # Keep headers such as Allow (405) and Retry-After (429), and any an abort set.
             for name, value in error.get_headers():
                 if name.lower() != "content-type":
                     response.headers[name] = value
+            for name, value in (_data(error).get("headers") or {}).items():
+                response.headers[name] = value
             return response
-        return render_template("error.html", code=code, name=error.name, error=error), code
+        page = render_template(
+            "error.html",
+            code=code,
+            name=error.name,
+            message=message,
+            generic=is_default_message(error),
+        )
+        return page, code
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> ResponseReturnValue:
