@@ -174,21 +174,6 @@ def post_appeal_event(beacon: dict[str, str]) -> ResponseReturnValue:
     return ""
 
 
-@blp.after_request
-def _cors(response: Response) -> Response:
-    """Let allowed publisher origins read our answers and send beacons."""
-    settings: Settings = current_app.extensions["settings"]
-    origin = request.headers.get("Origin")
-    response.vary.add("Origin")
-    if origin and (origin in settings.allowed_embed_origins or origin == settings.public_origin):
-        response.headers["Access-Control-Allow-Origin"] = origin
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-            response.headers["Access-Control-Max-Age"] = "86400"
-    return response
-
-
 def _decide(
     args: dict[str, Any], placements: list[str]
 ) -> tuple[dict[str, dict[str, Any]], int, int | None]:

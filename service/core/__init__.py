@@ -10,12 +10,13 @@ from service.core.settings import Settings
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Bind the core's extensions, error handlers, headers, health check and CLI."""
-    from service.core import cli, errors, health, logging_setup, security_headers
+    from service.core import cli, cors, errors, health, logging_setup, security_headers
     from service.core.extensions import init_extensions
 
     logging_setup.configure(app, settings)
     init_extensions(app, settings)
     errors.init_app(app)
+    cors.init_app(app, settings)
     security_headers.init_app(app, settings)
     app.register_blueprint(health.bp)
     cli.init_app(app)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Response, abort, current_app, request
+from flask import abort, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
@@ -134,28 +134,6 @@ def begin_checkout(
     except CheckoutFailed:
         session.commit()
         raise
-
-
-def _allowed_cors_origin() -> str | None:
-    origin = request.headers.get("Origin", "").lower()
-    settings = _settings()
-    if origin and (origin in settings.allowed_embed_origins or origin == settings.public_origin):
-        return origin
-    return None
-
-
-@blp.after_request
-def _cors(response: Response) -> Response:
-    """Let the widget on allowed publisher pages call this API (and read its errors)."""
-    response.vary.add("Origin")
-    origin = _allowed_cors_origin()
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
-        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
-        response.headers["Access-Control-Max-Age"] = "600"
-    return response
 
 
 @blp.route("", methods=["POST"])

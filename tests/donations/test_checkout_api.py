@@ -282,7 +282,7 @@ def test_cors_lets_allowed_publishers_call_and_read_errors(client: FlaskClient) 
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://news.example"
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
-    assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "content-type" in preflight.headers["Access-Control-Allow-Headers"].lower()
     assert refused.headers["Access-Control-Allow-Origin"] == "https://news.example"
     assert "Origin" in refused.headers["Vary"]
     assert "Access-Control-Allow-Origin" not in foreign.headers

@@ -102,3 +102,55 @@ def test_no_wildcard_and_no_credentials_even_for_an_allowed_origin(
     response = _call(client, method, path, body, ALLOWED)
     assert response.headers.get("Access-Control-Allow-Origin") in {None, ALLOWED}
     assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WIDGET_CALLS)
+def test_every_widget_endpoint_follows_the_same_rules(
+    client: FlaskClient, method: str, path: str, body: Any
+) -> None:
+    preflight = client.options(
+        path,
+        headers={
+            "Origin": ALLOWED,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "content-type, idempotency-key, x-other",
+        },
+    )
+    allowed_headers = preflight.headers.get("Access-Control-Allow-Headers", "").lower()
+    assert "idempotency-key" in allowed_headers
+    assert "x-other" not in allowed_headers
+    assert int(preflight.headers["Access-Control-Max-Age"]) > 0
+    assert "Origin" in preflight.headers.get("Vary", "")
+
+    response = _call(client, method, path, body, ALLOWED)
+    assert "retry-after" in response.headers.get("Access-Control-Expose-Headers", "").lower()
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WIDGET_CALLS)
+def test_answers_without_an_origin_still_vary_on_it_and_name_none(
+    client: FlaskClient, method: str, path: str, body: Any
+) -> None:
+    # CDNs cache the appeal answers: a copy made for one origin must not serve another.
+    response = client.open(path, method=method, json=body)
+    assert "Origin" in response.headers.get("Vary", "")
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_the_supporter_count_is_readable_by_an_allowed_publisher(client: FlaskClient) -> None:
+    response = _call(client, "GET", "/api/v1/supporters/count", None, ALLOWED)
+    assert response.headers.get("Access-Control-Allow-Origin") == ALLOWED
+    assert "Origin" in response.headers.get("Vary", "")
+
+
+def test_our_own_public_origin_is_allowed(client: FlaskClient) -> None:
+    own = "http://127.0.0.1:5000"  # PUBLIC_BASE_URL in the test settings
+    response = _call(client, "GET", "/api/v1/supporters/count", None, own)
+    assert response.headers.get("Access-Control-Allow-Origin") == own
+
+
+@pytest.mark.parametrize("path", ["/api/openapi.json", "/webhooks/stripe", "/staff/sign-in"])
+def test_no_other_path_is_shared_even_with_an_allowed_origin(
+    client: FlaskClient, path: str
+) -> None:
+    response = _call(client, "GET", path, None, ALLOWED)
+    assert "Access-Control-Allow-Origin" not in response.headers
