@@ -94,7 +94,7 @@ def start_sandbox(sandbox_port: int, base: str) -> Any:
 def seed_demo_data(app: Any) -> bool:
     """Create the demo campaign if the demo module is there; True when it was seeded."""
     try:
-        from service.appeals.demo import seed_demo
+        from service.appeals import seed_demo
     except ImportError:
         return False
     from service.core.extensions import db

@@ -1,16 +1,45 @@
-"""Appeals: which box a page view shows, the campaigns behind it, the widget and the demo."""
+"""Appeals: which box a page view shows, the campaigns behind it, the widget and the demo.
+
+Other features import only what this package exports below.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from service.appeals import api, demo, widget
+from service.appeals.campaigns import (
+    CampaignError,
+    CampaignInput,
+    CopyInput,
+    VariantInput,
+    invalidate_campaign_cache,
+)
+from service.appeals.decision import fill
+from service.appeals.demo import seed_demo
+from service.appeals.editing import save_campaign
+from service.appeals.models import AppealCounter, Campaign, GoalBehaviour, Placement
 from service.core.extensions import api_of
+
+__all__ = [
+    "AppealCounter",
+    "Campaign",
+    "CampaignError",
+    "CampaignInput",
+    "CopyInput",
+    "GoalBehaviour",
+    "Placement",
+    "VariantInput",
+    "fill",
+    "init_app",
+    "invalidate_campaign_cache",
+    "save_campaign",
+    "seed_demo",
+]
 
 
 def init_app(app: Flask) -> None:
     """Register the appeal API, the widget script and the demo article."""
-    from service.appeals import api, demo, widget
-
     api_of(app).register_blueprint(api.blp)
     app.register_blueprint(widget.bp)
     app.register_blueprint(demo.bp)

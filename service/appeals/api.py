@@ -32,7 +32,7 @@ from service.appeals.schemas import (
 from service.core.extensions import db, limiter
 from service.core.models import utcnow
 from service.core.settings import Settings
-from service.ledger.supporters import display_count
+from service.ledger import display_count
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from service.appeals.decision import (
 from service.appeals.models import AppealCopy, Campaign, CampaignVariant, GoalBehaviour, Placement
 from service.core.models import utcnow
 from service.core.settings import Settings
-from service.ledger.supporters import count_supporters
+from service.ledger import count_supporters
 
 log = logging.getLogger(__name__)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from service.core import cli, cors, errors, health, logging_setup, security_headers
+from service.core.extensions import init_extensions
 from service.core.settings import Settings
 
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Bind the core's extensions, error handlers, headers, health check and CLI."""
-    from service.core import cli, cors, errors, health, logging_setup, security_headers
-    from service.core.extensions import init_extensions
-
     logging_setup.configure(app, settings)
     init_extensions(app, settings)
     errors.init_app(app)

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
 
@@ -215,9 +218,6 @@ def _parse_currency_limits(raw: str) -> dict[str, CurrencyLimits]:
 
 
 def _check_database_url(url: str) -> None:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     try:
         parsed = make_url(url)
     except ArgumentError:

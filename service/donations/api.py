@@ -34,7 +34,7 @@ from service.donations.schemas import (
     CheckoutSessionStatusSchema,
     NotFoundSchema,
 )
-from service.ledger.models import Frequency
+from service.ledger import Frequency
 
 blp = Blueprint(
     "checkout_api",

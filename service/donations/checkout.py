@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from service import stripe_gateway
 from service.core.models import utcnow
 from service.core.settings import Settings
-from service.ledger.models import AttemptStatus, CheckoutAttempt, Frequency
+from service.ledger import AttemptStatus, CheckoutAttempt, Frequency
 
 # Stripe's zero-decimal currencies: amounts are whole units, not hundredths.
 ZERO_DECIMAL_CURRENCIES = frozenset(

@@ -16,7 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from service.appeals.models import Placement
+from service.appeals import Placement
 from service.core.settings import Settings
 from service.donations.checkout import (
     DonationRequest,
@@ -24,7 +24,7 @@ from service.donations.checkout import (
     is_allowed_return_url,
     parse_major_amount,
 )
-from service.ledger.models import Frequency
+from service.ledger import Frequency
 
 FREQUENCY_MESSAGE = "Choose one_off or monthly."
 

@@ -2,6 +2,7 @@
 
 Checkout attempts, payments, recurring gifts, supporters and the Stripe event inbox; the
 webhook endpoint, the supporter count API, and the recount and reconcile commands.
+Other features import only what this package exports below.
 """
 
 from __future__ import annotations
@@ -9,12 +10,43 @@ from __future__ import annotations
 from flask import Flask
 
 from service.core.extensions import api_of
+from service.ledger import api, cli, webhook_endpoint
+from service.ledger.inbox import replay_event
+from service.ledger.models import (
+    AttemptStatus,
+    CheckoutAttempt,
+    Donation,
+    DonationStatus,
+    EventOutcome,
+    Frequency,
+    MonthlyDonation,
+    MonthlyStatus,
+    StripeEvent,
+    Supporter,
+)
+from service.ledger.supporters import count_supporters, describe_count, display_count
+
+__all__ = [
+    "AttemptStatus",
+    "CheckoutAttempt",
+    "Donation",
+    "DonationStatus",
+    "EventOutcome",
+    "Frequency",
+    "MonthlyDonation",
+    "MonthlyStatus",
+    "StripeEvent",
+    "Supporter",
+    "count_supporters",
+    "describe_count",
+    "display_count",
+    "init_app",
+    "replay_event",
+]
 
 
 def init_app(app: Flask) -> None:
     """Register the webhook endpoint, the count API and the ledger's commands."""
-    from service.ledger import api, cli, webhook_endpoint
-
     api_of(app).register_blueprint(api.blp)
     app.register_blueprint(webhook_endpoint.bp)
     app.cli.add_command(cli.recount_command)

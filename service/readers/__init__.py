@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from service.readers import pages
+
 
 def init_app(app: Flask) -> None:
     """Register the reader-facing pages."""
-    from service.readers import pages
-
     app.register_blueprint(pages.bp)

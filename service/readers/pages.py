@@ -14,26 +14,25 @@ from werkzeug.wrappers import Response
 from service import stripe_gateway
 from service.core.extensions import db
 from service.core.settings import Settings
-from service.donations.api import (
+from service.donations import (
+    CURRENCY_SYMBOLS,
+    PRESETS,
     STRIPE_DOWN_MESSAGE,
+    CheckoutFailed,
+    ManageLinkExpired,
+    ManageLinkInvalid,
+    SupportFormSchema,
+    amount_problem,
     begin_checkout,
     checkout_rate_limits,
     describe_session,
     fetch_our_session,
-)
-from service.donations.checkout import (
-    CURRENCY_SYMBOLS,
-    PRESETS,
-    CheckoutFailed,
-    amount_problem,
     format_amount,
     minor_unit_factor,
+    open_portal,
     valid_attempt_id,
 )
-from service.donations.manage_links import ManageLinkExpired, ManageLinkInvalid, open_portal
-from service.donations.schemas import SupportFormSchema
-from service.ledger.models import Frequency
-from service.ledger.supporters import count_supporters, display_count
+from service.ledger import Frequency, count_supporters, display_count
 
 bp = Blueprint("support", __name__)
 

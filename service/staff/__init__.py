@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import Flask
 
 from service.core.extensions import db, login_manager
+from service.staff import cli, views
+from service.staff.accounts import SignedInStaff, load_staff_user
 
 
 def init_app(app: Flask) -> None:
     """Register the staff pages, the sign-in glue and the create-staff command."""
-    from service.staff import cli, views
-    from service.staff.accounts import SignedInStaff, load_staff_user
-
     login_manager.login_view = "staff.sign_in"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
