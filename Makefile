@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := service
 
-.PHONY: run test lint typecheck pytest install browser bench lock clean
+.PHONY: run test lint imports typecheck pytest install browser bench lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]' || exit 1
@@ -37,6 +37,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The boundaries between core, gateway and features ([tool.importlinter] in pyproject.toml).
+imports: install
+	$(BIN)/lint-imports
+
 typecheck: install
 	$(BIN)/mypy
 
@@ -45,7 +49,7 @@ pytest: install browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
-test: lint typecheck pytest
+test: lint imports typecheck pytest
 
 # Benchmarks (minutes, not part of make test): gunicorn + PostgreSQL + wrk on loopback;
 # writes bench/RESULTS.md. wrk comes from Debian when we may install it; otherwise
