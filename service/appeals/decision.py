@@ -179,7 +179,7 @@ def decide_appeal(
             elif placement not in variant.copies:
                 reason = "no_copy"
         if reason is None and variant is not None:
-            return _shown(campaign, variant, placement, supporter_count, shown_count)
+            return shown_appeal(campaign, variant, placement, supporter_count, shown_count)
         assert reason is not None
         refusal = (_REASON_RANK[reason], reason, campaign.slug)
         if best_refusal is None or refusal[0] < best_refusal[0]:
@@ -209,9 +209,18 @@ def _refusal(
         return "not_targeted"
     if reader.articles_read < campaign.min_articles_read:
         return "below_article_threshold"
-    if current_goal(campaign, supporter_count) is None and campaign.goal_behaviour == "hide":
+    if goal_reached_hides(campaign, supporter_count):
         return "goal_reached"
     return None
+
+
+def goal_reached_hides(campaign: CampaignSpec, supporter_count: int) -> bool:
+    """True when the campaign's goal is reached and it says to stop showing then."""
+    return (
+        campaign.goal is not None
+        and campaign.goal_behaviour == "hide"
+        and current_goal(campaign, supporter_count) is None
+    )
 
 
 def current_goal(campaign: CampaignSpec, supporter_count: int) -> int | None:
@@ -229,13 +238,14 @@ def current_goal(campaign: CampaignSpec, supporter_count: int) -> int | None:
     return None
 
 
-def _shown(
+def shown_appeal(
     campaign: CampaignSpec,
     variant: VariantSpec,
     placement: str,
     supporter_count: int,
     shown_count: str,
 ) -> AppealDecision:
+    """The decision when this campaign's variant shows at this placement (copy filled)."""
     copy = variant.copies[placement]
     goal = current_goal(campaign, supporter_count)
     reason: Reason = "shown"
