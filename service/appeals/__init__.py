@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.appeals import api, demo, widget
+from service.appeals import api, beacons, demo, public, site_api, widget
 from service.appeals.campaigns import (
     CampaignError,
     CampaignInput,
@@ -39,7 +39,11 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    """Register the appeal API, the widget script and the demo article."""
+    """Register the appeal API, the site document, the widget script and the demo article."""
     api_of(app).register_blueprint(api.blp)
+    api_of(app).register_blueprint(site_api.blp)
+    api_of(app).register_blueprint(beacons.blp)
     app.register_blueprint(widget.bp)
     app.register_blueprint(demo.bp)
+    # Outermost, so the site document and the widget skip Flask's per-request work.
+    public.install(app)

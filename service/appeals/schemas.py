@@ -135,3 +135,41 @@ class AppealEventSchema(Schema):
     placement = fields.String(
         required=True, validate=validate.OneOf(PLACEMENTS, error=PLACEMENT_MESSAGE)
     )
+
+
+class SiteCampaignSchema(Schema):
+    """One running campaign as the widget decides from it."""
+
+    slug = fields.String(required=True)
+    priority = fields.Integer(required=True)
+    starts = fields.Integer(allow_none=True, metadata={"description": "ms since 1970"})
+    ends = fields.Integer(allow_none=True, metadata={"description": "ms since 1970"})
+    include_sections = fields.List(fields.String(), required=True)
+    exclude_sections = fields.List(fields.String(), required=True)
+    include_tags = fields.List(fields.String(), required=True)
+    exclude_tags = fields.List(fields.String(), required=True)
+    min_articles_read = fields.Integer(required=True)
+    goal = fields.Integer(allow_none=True, metadata={"description": "The goal to show"})
+    goal_reached_hides = fields.Boolean(required=True)
+    thank_you = fields.Boolean(required=True, metadata={"description": "Goal reached: thanks"})
+    variants = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={"description": "{key, copy: {placement: {heading, body, cta}}}, copy filled"},
+    )
+    buckets = fields.List(
+        fields.Integer(allow_none=True),
+        required=True,
+        metadata={"description": "Index into variants for each reader bucket 0-99"},
+    )
+
+
+class SiteDocumentSchema(Schema):
+    """GET /api/v1/appeals/site: the same document for every article and reader."""
+
+    version = fields.Integer(required=True)
+    available = fields.Boolean(required=True, metadata={"description": "False: database away"})
+    currency = fields.String(required=True)
+    dismiss_days = fields.Integer(required=True)
+    supporters = fields.Nested(AppealSupportersSchema, required=True)
+    campaigns = fields.List(fields.Nested(SiteCampaignSchema), required=True)

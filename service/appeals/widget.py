@@ -1,38 +1,29 @@
-"""The embeddable widget script, served with caching headers a CDN can use."""
+"""The embeddable widget script's routes (served by the public path, see public.py)."""
 
 from __future__ import annotations
 
-import hashlib
-from functools import lru_cache
-from pathlib import Path
-
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 
+from service.appeals.public import public_path
+
 bp = Blueprint("widget", __name__)
-
-# Not fingerprinted (publishers paste one fixed URL), so cache for an hour and let the
-# ETag make the revalidations after that cheap.
-WIDGET_MAX_AGE = 3600
-
-
-@lru_cache(maxsize=4)
-def widget_source(path: str, mtime_ns: int) -> tuple[bytes, str]:
-    """The script's bytes and ETag (re-read only when the file changes)."""
-    del mtime_ns  # part of the cache key only
-    body = Path(path).read_bytes()
-    return body, hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
 @bp.get("/widget.js")
 def widget_js() -> ResponseReturnValue:
-    """Serve static/widget.js."""
-    path = Path(current_app.static_folder or "static") / "widget.js"
-    body, etag = widget_source(str(path), path.stat().st_mtime_ns)
-    response = Response(body, mimetype="text/javascript")
-    response.headers["Cache-Control"] = (
-        f"public, max-age={WIDGET_MAX_AGE}, stale-while-revalidate=86400"
-    )
-    response.set_etag(etag)
-    response.make_conditional(request)
-    return response
+    """Serve static/widget.js under the URL publishers paste (briefly cacheable)."""
+    return Response.from_app(public_path(current_app).widget, request.environ)
+
+
+@bp.get("/widget.<version>.js")
+def versioned_widget_js(version: str) -> ResponseReturnValue:
+    """Serve static/widget.js under its versioned, immutable URL."""
+    del version  # the public path compares it with the current version
+    return Response.from_app(public_path(current_app).widget, request.environ)
+
+
+def versioned_widget_url() -> str:
+    """The absolute immutable URL of the current widget (for our own pages)."""
+    version = public_path(current_app).widget_version()
+    return url_for("widget.versioned_widget_js", version=version, _external=True)

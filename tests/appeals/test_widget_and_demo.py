@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.appeals.demo import DEMO_CAMPAIGN_SLUG, seed_demo
 from service.appeals.models import AppealCopy, Campaign, CampaignVariant
+from service.appeals.widget import versioned_widget_url
 from service.core.settings import PROJECT_ROOT
 
 
@@ -19,14 +21,43 @@ def test_widget_is_served_with_cache_headers_and_an_etag(client: FlaskClient) ->
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
     assert response.data == (PROJECT_ROOT / "static" / "widget.js").read_bytes()
-    assert response.headers["Cache-Control"].startswith("public, max-age=3600")
+    # The URL publishers paste: briefly cached, so a new version reaches every page soon.
+    assert response.headers["Cache-Control"].startswith("public, max-age=300,")
+    assert "Content-Encoding" not in response.headers
+    assert response.headers["Vary"] == "Accept-Encoding"
     again = client.get("/widget.js", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
 
 
+def test_widget_is_served_gzipped_to_browsers_that_accept_it(client: FlaskClient) -> None:
+    plain = client.get("/widget.js")
+    response = client.get("/widget.js", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.data) == plain.data
+    assert len(response.data) < len(plain.data) / 2
+    assert response.headers["ETag"] != plain.headers["ETag"]  # another representation
+    assert client.get("/widget.js", headers={"Accept-Encoding": "gzip;q=0"}).data == plain.data
+    head = client.head("/widget.js", headers={"Accept-Encoding": "gzip"})
+    assert head.status_code == 200 and head.data == b""
+
+
+def test_the_versioned_widget_url_is_cacheable_forever(app: Flask, client: FlaskClient) -> None:
+    with app.test_request_context():
+        url = versioned_widget_url()
+    version = re.fullmatch(r"http://localhost/widget\.([0-9a-f]{16})\.js", url)
+    assert version is not None
+    response = client.get(f"/widget.{version.group(1)}.js")
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.data == client.get("/widget.js").data
+    # Another version's URL (an older page during a deploy) gets today's script, briefly.
+    other = client.get("/widget.0123456789abcdef.js")
+    assert other.status_code == 200 and other.data == response.data
+    assert other.headers["Cache-Control"].startswith("public, max-age=300,")
+
+
 def test_widget_stays_small_and_never_uses_inner_html() -> None:
     source = (PROJECT_ROOT / "static" / "widget.js").read_bytes()
-    assert len(gzip.compress(source, 9)) < 8 * 1024
+    assert len(gzip.compress(source, 9)) <= 10 * 1024
     # Copy is rendered as text, so nothing a campaign says can run on a publisher's page.
     assert b"innerHTML" not in source and b"insertAdjacentHTML" not in source
     assert b"eval(" not in source
@@ -52,6 +83,8 @@ def test_demo_article_embeds_the_widget_with_one_script_tag(client: FlaskClient)
     assert 'data-section="news"' in tag and 'data-tags="council,flooding,port-carrig"' in tag
     assert '<div data-support-appeal="top"></div>' in html
     assert "The Harbour Courier" in html
+    without = client.get("/demo/article?placeholders=none").get_data(as_text=True)
+    assert "data-support-appeal=" not in without and "data-article-body" in without
 
 
 def test_demo_article_in_an_excluded_section(client: FlaskClient) -> None:

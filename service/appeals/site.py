@@ -1,0 +1,130 @@
+"""The site document: every running campaign, ready for the widget to decide from.
+
+One document for the whole site, identical for every article and every reader, so a CDN
+answers nearly every page view from one cached copy. The widget runs the same decision
+as `decision.decide_appeal` on it with the reader's state, which never leaves the
+browser. Everything that depends only on the campaigns and the count is worked out here,
+with the Python decision's own functions, so the browser's half stays small: the copy
+comes filled in (count and goal), the goal state is settled, and each campaign lists the
+variant every reader bucket (0-99) gets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from service.appeals.decision import (
+    PLACEMENTS,
+    CampaignSpec,
+    choose_variant,
+    current_goal,
+    exact_count,
+    goal_reached_hides,
+    shown_appeal,
+)
+
+# The widget keeps its reader bucket in 0-99 (coarse on purpose); the document says
+# which variant each bucket sees, so the browser needs no hash function.
+READER_BUCKETS: Final = 100
+DOCUMENT_VERSION: Final = 1
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def _campaign(campaign: CampaignSpec, supporter_count: int, shown_count: str) -> dict[str, Any]:
+    goal = current_goal(campaign, supporter_count)
+    variants = sorted((v for v in campaign.variants if v.weight > 0), key=lambda v: v.key)
+    index = {v.key: i for i, v in enumerate(variants)}
+    buckets = []
+    for bucket in range(READER_BUCKETS):
+        chosen = choose_variant(campaign.variants, str(bucket), campaign.slug)
+        buckets.append(None if chosen is None else index[chosen.key])
+    copies: list[dict[str, Any]] = []
+    shown_goal: int | None = goal
+    thank_you = False
+    for variant in variants:
+        filled: dict[str, dict[str, str]] = {}
+        for placement in PLACEMENTS:
+            if placement not in variant.copies:
+                continue
+            decision = shown_appeal(campaign, variant, placement, supporter_count, shown_count)
+            assert decision.copy is not None
+            filled[placement] = {
+                "heading": decision.copy.heading,
+                "body": decision.copy.body,
+                "cta": decision.copy.cta,
+            }
+            shown_goal = decision.goal
+            thank_you = decision.reason == "goal_thank_you"
+        copies.append({"key": variant.key, "copy": filled})
+    if not copies and campaign.goal is not None and goal is None:
+        shown_goal, thank_you = campaign.goal, True
+    return {
+        "slug": campaign.slug,
+        "priority": campaign.priority,
+        "starts": _ms(campaign.starts_at),
+        "ends": _ms(campaign.ends_at),
+        "include_sections": sorted(campaign.include_sections),
+        "exclude_sections": sorted(campaign.exclude_sections),
+        "include_tags": sorted(campaign.include_tags),
+        "exclude_tags": sorted(campaign.exclude_tags),
+        "min_articles_read": campaign.min_articles_read,
+        "goal": shown_goal,
+        "goal_reached_hides": goal_reached_hides(campaign, supporter_count),
+        "thank_you": thank_you,
+        "variants": copies,
+        "buckets": buckets,
+    }
+
+
+def site_document(
+    campaigns: Iterable[CampaignSpec],
+    supporter_count: int,
+    *,
+    currency: str,
+    dismiss_days: int,
+    display: Callable[[int], str] = exact_count,
+) -> dict[str, Any]:
+    """The site-wide document the widget decides every placement of every view from."""
+    shown_count = display(supporter_count)
+    ordered = sorted(campaigns, key=lambda c: (-c.priority, c.slug))
+    return {
+        "version": DOCUMENT_VERSION,
+        "available": True,
+        "currency": currency,
+        "dismiss_days": dismiss_days,
+        "supporters": {"count": supporter_count, "display": shown_count},
+        "campaigns": [_campaign(c, supporter_count, shown_count) for c in ordered],
+    }
+
+
+def unavailable_document(*, currency: str, dismiss_days: int) -> dict[str, Any]:
+    """The document while the database is away: no appeal, and the page carries on."""
+    return {
+        "version": DOCUMENT_VERSION,
+        "available": False,
+        "currency": currency,
+        "dismiss_days": dismiss_days,
+        "supporters": {"count": 0, "display": "0"},
+        "campaigns": [],
+    }
+
+
+@dataclass(frozen=True)
+class EncodedDocument:
+    """A document's bytes with its strong ETag (the same bytes give the same tag)."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> EncodedDocument:
+        body = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+        return cls(body, hashlib.blake2b(body, digest_size=12).hexdigest())
