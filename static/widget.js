@@ -1,12 +1,15 @@
 /*! Reader contributions widget: appeal boxes on article pages.
  * Plain JavaScript, no framework, no build step. Renders inside Shadow DOM, makes one
- * appeal request per page view, and never throws into the host page.
+ * request before rendering (the site document, the same for every page and reader, so
+ * a CDN answers it), decides in the browser, and never throws into the host page.
  */
 (function () {
   "use strict";
-  var script = document.currentScript || document.querySelector('script[src*="/widget.js"]');
+  var script = document.currentScript ||
+    document.querySelector('script[src*="/widget.js"],script[src*="/widget."]');
   if (window.__supportWidget) return;
-  window.__supportWidget = true;
+  // The decision and the box renderer, for the staff preview and the shared tests.
+  var exported = window.__supportWidget = {};
 
   var DAY = 864e5;
   var PLACES = ["top", "bottom"];
@@ -71,14 +74,39 @@
     return document.querySelector("[data-article-body]") || document.querySelector("article");
   }
 
-  function slotFor(p) {
-    var slot = document.querySelector('[data-support-appeal="' + p + '"]');
-    if (slot) return slot;
+  // Zero layout shift: a box goes where it moves nothing the reader can see. That is a
+  // placeholder the publisher reserved space in, or a spot below the screen (or above
+  // it: the browser's scroll anchoring keeps what is on screen in place), or the end of
+  // the page. Otherwise the top box moves down to the first paragraph break below the
+  // screen, and a box with no such spot is not shown on this page view.
+  function harmless(y) {
+    var h = window.innerHeight || document.documentElement.clientHeight;
+    return y >= h || y <= 0 || document.body.getBoundingClientRect().bottom - y < 1;
+  }
+
+  function spotFor(p) {
+    var holder = document.querySelector('[data-support-appeal="' + p + '"]');
+    if (holder) {
+      var r = holder.getBoundingClientRect();
+      if (r.height > 0 || harmless(r.top)) return [holder];
+    }
     var body = articleBody();
     if (!body || !body.parentNode) return null;
-    slot = document.createElement("div");
+    var b = body.getBoundingClientRect();
+    if (p === "bottom") return harmless(b.bottom) ? [body.parentNode, body.nextSibling] : null;
+    if (harmless(b.top)) return [body.parentNode, body];
+    for (var c = body.firstElementChild; c; c = c.nextElementSibling) {
+      if (harmless(c.getBoundingClientRect().top)) return [body, c];
+    }
+    return null;
+  }
+
+  function slotFor(p) {
+    var spot = spotFor(p);
+    if (!spot || spot.length === 1) return spot && spot[0];
+    var slot = document.createElement("div");
     slot.setAttribute("data-support-appeal-slot", p);
-    body.parentNode.insertBefore(slot, p === "top" ? body : body.nextSibling);
+    spot[0].insertBefore(slot, spot[1]);
     return slot;
   }
 
@@ -100,18 +128,31 @@
     return fetch(base + path, options);
   }
 
+  // Beacons wait in a queue and leave together when the page is hidden: no request
+  // before or after rendering, one at the end of the page view.
+  var queue = [], seen = {};
   function beacon(type, answer) {
-    try {
-      api("/api/v1/appeal-events", {
-        method: "POST",
-        keepalive: true,
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          type: type, campaign: answer.campaign, variant: answer.variant,
-          placement: answer.placement
-        })
+    if (!base || !answer || !answer.campaign) return;
+    var p = answer.placement;
+    if (type === "impression") {
+      if (seen[p]) return;  // once per page view and placement
+      seen[p] = true;
+    } else if (!seen[p]) {
+      // A click or close on a box never counted as seen: count it seen first.
+      beacon("impression", answer);
+    }
+    queue.push({ type: type, campaign: answer.campaign, variant: answer.variant, placement: p });
+  }
+  function flush() {
+    if (!queue.length) return;
+    var body = JSON.stringify({ events: queue.splice(0, 50) });
+    var url = base + "/api/v1/appeal-events/batch";
+    // text/plain keeps it a simple request: no CORS preflight, fine for sendBeacon.
+    if (!(navigator.sendBeacon && navigator.sendBeacon(url, body))) {
+      api("/api/v1/appeal-events/batch", {
+        method: "POST", keepalive: true, headers: { "Content-Type": "text/plain" }, body: body
       }).catch(function () { /* a lost beacon is fine */ });
-    } catch (e) { warn(e); }
+    }
   }
 
   function money(minor, frequency) {
@@ -376,31 +417,89 @@
     if (heading) heading.focus({ preventScroll: true });
   }
 
+  // The decision: service/appeals/decision.py's decide_appeal on the site document
+  // (tests/appeals/decision_cases.json holds the cases both must agree on).
+  var RANK = {
+    excluded: 0, not_targeted: 1, below_article_threshold: 2, goal_reached: 3, no_copy: 4,
+    no_variant: 5, outside_dates: 6
+  };
+  function norm(label) { return String(label || "").trim().toLowerCase(); }
+  function has(list, label) { return list.indexOf(label) >= 0; }
+
+  function refusal(c, article, reader, now) {
+    if (c.starts != null && now < c.starts) return "outside_dates";
+    if (c.ends != null && now >= c.ends) return "outside_dates";
+    var tagIn = function (list) { return article.tags.some(function (t) { return has(list, t); }); };
+    if (has(c.exclude_sections, article.section) || tagIn(c.exclude_tags)) return "excluded";
+    if (c.include_sections.length && !has(c.include_sections, article.section)) return "not_targeted";
+    if (c.include_tags.length && !tagIn(c.include_tags)) return "not_targeted";
+    if (reader.articlesRead < c.min_articles_read) return "below_article_threshold";
+    if (c.goal_reached_hides) return "goal_reached";
+    return null;
+  }
+
+  function decide(doc, article, reader, now, p) {
+    var answer = {
+      show: false, reason: "", placement: p, campaign: null, variant: null, heading: null,
+      body: null, cta: null, supporters: doc.supporters, goal: null, currency: doc.currency,
+      dismiss_days: doc.dismiss_days
+    };
+    function no(reason, slug) { answer.reason = reason; answer.campaign = slug || null; return answer; }
+    article = { section: norm(article.section), tags: (article.tags || []).map(norm) };
+    if (!doc.available) return no("unavailable");
+    if (reader.supporter) return no("supporter");
+    if (reader.dismissedUntil > now) return no("dismissed");
+    if (!doc.campaigns.length) return no("no_campaign");
+    var best = null;
+    for (var i = 0; i < doc.campaigns.length; i++) {
+      var c = doc.campaigns[i], reason = refusal(c, article, reader, now), v = null;
+      if (!reason) {
+        v = c.variants[c.buckets[Number(reader.bucket) % c.buckets.length]];
+        reason = !v ? "no_variant" : !v.copy[p] ? "no_copy" : null;
+      }
+      if (!reason) {
+        var copy = v.copy[p];
+        answer.show = true;
+        answer.reason = c.thank_you ? "goal_thank_you" : "shown";
+        answer.campaign = c.slug;
+        answer.variant = v.key;
+        answer.heading = copy.heading;
+        answer.body = copy.body;
+        answer.cta = copy.cta;
+        answer.goal = c.goal;
+        return answer;
+      }
+      if (!best || RANK[reason] < RANK[best[0]]) best = [reason, c.slug];
+    }
+    return no(best[0], best[0] === "outside_dates" ? null : best[1]);
+  }
+  exported.decide = decide;
+
   function requestAppeals(articleId, cfg) {
     var now = Date.now();
     var wanted = PLACES.filter(function (p) { return dismissedUntil(p) <= now && hasSlot(p); });
     if (!wanted.length) return;
-    var q = new URLSearchParams({
-      placements: wanted.join(","), article_id: articleId, section: cfg.section || "",
-      tags: cfg.tags || "", articles_read: String(Math.min(countRead(articleId), 100)),
-      reader: readerId()
-    });
-    api("/api/v1/appeals?" + q.toString()).then(function (r) {
+    var reader = { bucket: readerId(), articlesRead: countRead(articleId), dismissedUntil: 0 };
+    var article = { section: cfg.section, tags: String(cfg.tags || "").split(",") };
+    api("/api/v1/appeals/site").then(function (r) {
       return r.ok ? r.json() : null;
-    }).then(safe(function (answers) {
-      if (!answers) return;
-      wanted.forEach(function (p) {
-        var a = answers[p];
-        if (!a) return;
+    }).then(safe(function (doc) {
+      if (!doc || !doc.campaigns) return;
+      wanted.forEach(safe(function (p) {
+        var a = decide(doc, article, reader, Date.now(), p);
         currency = a.currency || currency;
         if (!cfg.dismissDays && a.dismiss_days != null) dismissDays = a.dismiss_days;
         if (a.show && a.heading) renderAppeal(p, a);
-      });
+      }));
     })).catch(warn);
   }
 
   var main = safe(function () {
     if (!script || !script.src || !window.fetch || !Element.prototype.attachShadow) return;
+    window.addEventListener("pagehide", safe(flush));
+    document.addEventListener("visibilitychange", safe(function () {
+      if (document.visibilityState === "hidden") flush();
+    }));
     var cfg = script.dataset || {};
     base = new URL(script.src, location.href).origin;
     if (cfg.dismissDays) dismissDays = Number(cfg.dismissDays) || 0;

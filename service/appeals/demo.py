@@ -100,10 +100,15 @@ ARTICLES = {
 
 @bp.get("/article")
 def article() -> ResponseReturnValue:
-    """A sample article embedding the widget with one script tag (?section=tragedy too)."""
+    """A sample article embedding the widget with one script tag.
+
+    ?section=tragedy shows an excluded section; ?placeholders=none leaves out the
+    publisher's placeholder for the top box.
+    """
     story = ARTICLES["tragedy" if request.args.get("section") == "tragedy" else "news"]
     return render_template(
         "demo_article.html",
         story=story,
+        placeholders=request.args.get("placeholders") != "none",
         widget_url=url_for("widget.widget_js", _external=True),
     )

@@ -1,0 +1,58 @@
+"""Cumulative Layout Shift of an article page with the widget, measured in Chromium.
+
+Used by the browser test that guards it (tests/appeals/test_layout_shift.py) and by
+`make bench`, which writes the numbers into bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+GOOD_CLS = 0.01
+
+# Registered before any page script runs, so every shift from the first paint is seen.
+_OBSERVE = """
+window.__cls = 0;
+window.__shifts = [];
+new PerformanceObserver(list => {
+  for (const entry of list.getEntries()) {
+    if (entry.hadRecentInput) continue;
+    window.__cls += entry.value;
+    window.__shifts.push(entry.value);
+  }
+}).observe({type: "layout-shift", buffered: true});
+"""
+
+
+@dataclass(frozen=True)
+class LayoutShift:
+    cls: float
+    shifts: list[float]
+    boxes: list[str]  # data-placement of each box the widget rendered
+
+
+def measure_layout_shift(browser: Any, url: str, viewport: dict[str, int]) -> LayoutShift:
+    """Load url in a fresh context at this viewport; CLS once the widget has rendered."""
+    context = browser.new_context(viewport=viewport)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.add_init_script(_OBSERVE)
+        with page.expect_response(lambda r: "/api/v1/appeals/site" in r.url):
+            page.goto(url)
+        page.wait_for_load_state("networkidle")
+        # Let the boxes' entrance animation and any late layout settle.
+        page.wait_for_timeout(600)
+        cls = float(page.evaluate("window.__cls"))
+        shifts = [float(v) for v in page.evaluate("window.__shifts")]
+        boxes = page.evaluate(
+            "[...document.querySelectorAll('[data-support-appeal],[data-support-appeal-slot]')]"
+            ".flatMap(s => s.shadowRoot ? [...s.shadowRoot.querySelectorAll('[data-placement]')]"
+            ".map(b => b.dataset.placement) : [])"
+        )
+        return LayoutShift(cls, shifts, sorted(boxes))
+    finally:
+        context.close()
