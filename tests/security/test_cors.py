@@ -25,6 +25,7 @@ WIDGET_CALLS = [
     ("GET", "/api/v1/appeal?placement=top&article_id=a1&section=news", None),
     ("GET", "/api/v1/appeals?placements=top,bottom&article_id=a1&section=news", None),
     ("POST", "/api/v1/appeal-events", {"type": "impression"}),
+    ("POST", "/api/v1/appeal-events/batch", {"events": [{"type": "impression"}]}),
     ("POST", "/api/v1/checkout", {"frequency": "one_off", "amount": 10, "currency": "eur"}),
     ("GET", "/api/v1/checkout/sessions/cs_test_unknown", None),
 ]
