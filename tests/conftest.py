@@ -149,3 +149,10 @@ def truncate_all(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+def drain_jobs(app: Flask, **worker_options: Any) -> int:
+    """Run the real job worker in this thread until no job is due; return how many ran."""
+    from service.core.jobs import Worker
+
+    return Worker(app, name="tests", **worker_options).run_until_empty()

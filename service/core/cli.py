@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from service.core.jobs.cli import worker_command
 from service.core.migrations import downgrade_database, upgrade_database
 
 db_cli = AppGroup("db", help="Database migrations.")
@@ -30,3 +31,4 @@ def db_downgrade(revision: str) -> None:
 def init_app(app: Flask) -> None:
     """Register the core's commands; features add their own."""
     app.cli.add_command(db_cli)
+    app.cli.add_command(worker_command)
