@@ -2,7 +2,8 @@
 
 Without STRIPE_SECRET_KEY it serves the Stripe sandbox (a test double of Stripe) on
 127.0.0.1:12111 from this process, points the service at it, wires its webhooks to
-/webhooks/stripe and seeds the demo campaign. With a key it talks to Stripe.
+/webhooks/stripe and seeds the demo campaign. With a key it talks to Stripe. One job
+worker thread runs inside the process (production runs `flask --app service worker`).
 """
 
 from __future__ import annotations
@@ -144,8 +145,11 @@ def main(argv: list[str] | None = None) -> None:
     upgrade_database(settings.database_url)
 
     from service import create_app
+    from service.core.jobs import WorkerPool
 
     app = create_app()
+    # One thread is all SQLite's single writer allows, and plenty for development.
+    workers = WorkerPool(app, threads=1).start()
     sandbox = start_sandbox(args.sandbox_port, base) if sandboxed else None
     seeded = seed_demo_data(app) if sandboxed else False
 
@@ -159,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
         "create-staff you@example.com --role admin)"
     )
     print(f"  API document:  {base}/api/openapi.json")
+    print("  job worker:    1 thread in this process (production: flask --app service worker)")
     if sandbox is not None:
         print(f"Stripe sandbox (a test double, NOT Stripe; no money moves) on {sandbox.url}")
         print(f"  dashboard:     {sandbox.url}/_sandbox")
@@ -175,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
     finally:
+        workers.shutdown(timeout=30)
         if sandbox is not None:
             sandbox.stop()
 

@@ -73,8 +73,6 @@ def retry_job(session: Session, job_id: int) -> bool:
 def status_counts(session: Session) -> dict[JobStatus, int]:
     """How many jobs are in each status (every status present, zero when none)."""
     counts = dict.fromkeys(JobStatus, 0)
-    for status, count in session.execute(
-        select(Job.status, func.count()).group_by(Job.status)
-    ):
+    for status, count in session.execute(select(Job.status, func.count()).group_by(Job.status)):
         counts[status] = count
     return counts
