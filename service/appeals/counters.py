@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Final
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.appeals.models import AppealCounter
+from service.core.db import insert_or_update
 from service.core.models import utcnow
 
 EVENT_TYPES: Final = ("impression", "click", "dismiss")
@@ -30,8 +30,6 @@ def record_appeal_event(
     """Add one to the day's counter for this event, creating the row when needed."""
     column = _COLUMN_OF[event_type]
     day: date = (at or utcnow()).date()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = {
         "day": day,
         "campaign": campaign,
@@ -42,9 +40,10 @@ def record_appeal_event(
         "dismissals": 0,
     }
     values[column] = 1
-    statement = insert(AppealCounter).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["day", "campaign", "variant", "placement"],
+    insert_or_update(
+        session,
+        AppealCounter.__table__,  # type: ignore[arg-type]
+        values,
+        conflict_on=("day", "campaign", "variant", "placement"),
         set_={column: getattr(AppealCounter, column) + 1},
     )
-    session.execute(statement)

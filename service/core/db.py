@@ -6,10 +6,12 @@ and rolls back otherwise. Domain functions may flush, never commit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -105,3 +107,33 @@ class Database:
         except Exception:
             return False
         return True
+
+
+def insert_ignoring_conflicts(session: Session, table: Table, values: Mapping[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when this call inserted the row.
+
+    On PostgreSQL a concurrent insert of the same key makes this wait for the other
+    transaction and then do nothing, so the caller can re-read the committed row.
+    """
+    statement = _dialect_insert(session)(table).values(**values).on_conflict_do_nothing()
+    result = session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
+
+
+def insert_or_update(
+    session: Session,
+    table: Table,
+    values: Mapping[str, Any],
+    *,
+    conflict_on: Sequence[str],
+    set_: Mapping[str, Any],
+) -> None:
+    """INSERT … ON CONFLICT (conflict_on) DO UPDATE SET set_, in one statement."""
+    statement = _dialect_insert(session)(table).values(**values)
+    session.execute(statement.on_conflict_do_update(index_elements=conflict_on, set_=set_))
+
+
+def _dialect_insert(session: Session) -> Any:
+    # Both dialects' insert() offer the same ON CONFLICT clauses; core SQL has none.
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert

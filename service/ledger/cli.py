@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from service.core.extensions import db
-from service.ledger.inbox import reconcile_events
+from service.ledger.reconcile import reconcile_events
 from service.ledger.supporters import describe_count, recount
 from service.stripe_gateway import GatewayError
 

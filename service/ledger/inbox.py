@@ -15,28 +15,24 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from service import stripe_gateway
+from service.core.db import insert_ignoring_conflicts
 from service.core.models import utcnow
 from service.core.settings import Settings
-from service.ledger.handlers import apply_event, insert_ignoring_conflicts
+from service.ledger.handlers import apply_event
 from service.ledger.models import EventOutcome, StripeEvent
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_TOLERANCE_SECONDS = 300
-# How far before the newest applied event `reconcile` looks again: deliveries arrive out
-# of order, so an older event can be missing behind a newer one that arrived.
-RECONCILE_OVERLAP = timedelta(days=3)
-# Stripe keeps events for 30 days; there is nothing older to list.
-STRIPE_EVENT_RETENTION = timedelta(days=30)
 SETTLED = frozenset({EventOutcome.APPLIED, EventOutcome.IGNORED})
 # Events about the same person can deadlock or race on a unique key; the loser's savepoint
 # is rolled back and it tries again (by then the winner has usually committed).
@@ -256,51 +252,3 @@ def replay_event(
     if row.outcome in SETTLED:
         return row.outcome
     return _apply(session, row, dict(row.payload), settings).outcome
-
-
-@dataclass(frozen=True)
-class ReconcileReport:
-    """What `reconcile` found at Stripe and did with it."""
-
-    since: datetime
-    listed: int
-    outcomes: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def failed(self) -> int:
-        return self.outcomes.get(EventOutcome.FAILED.value, 0)
-
-
-def reconcile_events(
-    session: Session, settings: Settings, *, since: datetime | None = None
-) -> ReconcileReport:
-    """List Stripe's events since the newest applied one and apply whatever we lack.
-
-    Uses the same inbox path as webhooks, so events already applied are skipped and a
-    delivery racing with this run still has one effect.
-    """
-    if since is None:
-        newest = session.scalar(
-            select(func.max(StripeEvent.stripe_created_at)).where(StripeEvent.outcome.in_(SETTLED))
-        )
-        floor = utcnow() - STRIPE_EVENT_RETENTION
-        since = max(newest - RECONCILE_OVERLAP, floor) if newest else floor
-    events = stripe_gateway.list_events_since(settings, int(since.timestamp()))
-    ids = [event["id"] for event in events]
-    settled: set[str] = set()
-    for start in range(0, len(ids), 500):  # keep each IN list well inside SQLite's limits
-        settled.update(
-            session.scalars(
-                select(StripeEvent.stripe_event_id).where(
-                    StripeEvent.stripe_event_id.in_(ids[start : start + 500]),
-                    StripeEvent.outcome.in_(SETTLED),
-                )
-            )
-        )
-    outcomes: dict[str, int] = {}
-    for event in events:
-        if event["id"] in settled:
-            continue
-        result = process_event(session, event, settings)
-        outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
-    return ReconcileReport(since=since, listed=len(events), outcomes=outcomes)

@@ -1,0 +1,373 @@
+"""Recording what Stripe tells us: supporters, monthly gifts, donations, refunds, disputes.
+
+Every function here is idempotent and order-independent: it may hear of the same payment
+or subscription many times, in any order, concurrently, and flushes but never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service import stripe_gateway
+from service.core.db import insert_ignoring_conflicts
+from service.core.models import utcnow
+from service.core.settings import Settings
+from service.ledger import stripe_json
+from service.ledger.models import (
+    AttemptStatus,
+    CheckoutAttempt,
+    Donation,
+    DonationStatus,
+    Frequency,
+    MonthlyDonation,
+    MonthlyStatus,
+    StripeCustomer,
+    Supporter,
+)
+from service.ledger.stripe_json import Obj
+from service.ledger.supporters import refresh_supporter
+
+# Dispute statuses after which the money's fate is settled.
+DISPUTE_WON = frozenset({"won", "warning_closed"})
+DISPUTE_LOST = "lost"
+
+
+# -- supporters ----------------------------------------------------------------------------
+
+
+def link_supporter(
+    session: Session, settings: Settings, customer_id: str | None, email: str | None
+) -> Supporter | None:
+    """Find or create the supporter behind a Stripe customer, joining customers by email."""
+    email = stripe_json.email(email)
+    if customer_id:
+        linked = session.scalar(
+            select(StripeCustomer).where(StripeCustomer.stripe_customer_id == customer_id)
+        )
+        if linked is not None:
+            return linked.supporter
+        if email is None:
+            # A customer we have never seen and no email in the event: ask Stripe once.
+            customer = stripe_gateway.fetch_customer(settings, customer_id)
+            email = stripe_json.email(customer.get("email"))
+    supporter = _supporter_by_email(session, email)
+    if customer_id:
+        insert_ignoring_conflicts(
+            session,
+            StripeCustomer.__table__,  # type: ignore[arg-type]
+            {
+                "stripe_customer_id": customer_id,
+                "supporter_id": supporter.id,
+                "email": email,
+                "created_at": utcnow(),
+            },
+        )
+        linked = session.scalars(
+            select(StripeCustomer)
+            .where(StripeCustomer.stripe_customer_id == customer_id)
+            .execution_options(populate_existing=True)
+        ).one()
+        return linked.supporter
+    return supporter
+
+
+def _supporter_by_email(session: Session, email: str | None) -> Supporter:
+    if email is None:
+        supporter = Supporter(email=None)
+        session.add(supporter)
+        session.flush()
+        return supporter
+    insert_ignoring_conflicts(
+        session,
+        Supporter.__table__,  # type: ignore[arg-type]
+        {"email": email, "created_at": utcnow()},
+    )
+    return session.scalars(select(Supporter).where(Supporter.email == email)).one()
+
+
+def refresh(session: Session, settings: Settings, supporter_id: int | None) -> None:
+    """Recompute one supporter's standing after their gifts changed."""
+    if supporter_id is None:
+        return
+    supporter = session.get(Supporter, supporter_id, populate_existing=True)
+    if supporter is not None:
+        refresh_supporter(session, supporter, settings)
+
+
+# -- monthly gifts -------------------------------------------------------------------------
+
+
+def _subscription_amount(subscription: Obj) -> tuple[int, str, datetime | None]:
+    items = ((subscription.get("items") or {}).get("data")) or []
+    amount = 0
+    period_end = None
+    for item in items:
+        price = item.get("price") or {}
+        amount += int(price.get("unit_amount") or 0) * int(item.get("quantity") or 1)
+        end = stripe_json.timestamp(item.get("current_period_end"))
+        if end is not None and (period_end is None or end > period_end):
+            period_end = end
+    currency = str(subscription.get("currency") or "").lower()
+    return amount, currency, period_end
+
+
+def _monthly_for_update(session: Session, subscription_id: str) -> MonthlyDonation | None:
+    return session.scalars(
+        select(MonthlyDonation)
+        .where(MonthlyDonation.stripe_subscription_id == subscription_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def sync_monthly_donation(
+    session: Session,
+    settings: Settings,
+    subscription: Obj,
+    state_at: datetime,
+    *,
+    fetched: bool = False,
+) -> MonthlyDonation | None:
+    """Bring our monthly gift in line with a subscription snapshot taken at `state_at`.
+
+    A snapshot older than what we hold is stale and skipped; one from the same second is
+    ambiguous (Stripe's times are whole seconds), so the current state is fetched.
+    """
+    if not stripe_gateway.is_ours(subscription.get("metadata")):
+        return None
+    subscription_id = str(subscription["id"])
+    monthly = _monthly_for_update(session, subscription_id)
+    if monthly is not None and monthly.stripe_state_at is not None and not fetched:
+        if state_at < monthly.stripe_state_at:
+            return monthly
+        if state_at == monthly.stripe_state_at:
+            current = stripe_gateway.fetch_subscription(settings, subscription_id)
+            return sync_monthly_donation(session, settings, current, state_at, fetched=True)
+    amount, currency, period_end = _subscription_amount(subscription)
+    customer_id = stripe_json.object_id(subscription.get("customer"))
+    if monthly is None:
+        inserted = insert_ignoring_conflicts(
+            session,
+            MonthlyDonation.__table__,  # type: ignore[arg-type]
+            {
+                "stripe_subscription_id": subscription_id,
+                "status": MonthlyStatus(subscription["status"]).value,
+                "amount_minor": amount,
+                "currency": currency,
+                "cancel_at_period_end": False,
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+            },
+        )
+        if not inserted:
+            # A concurrent event created it first: compare snapshots like any other time.
+            return sync_monthly_donation(session, settings, subscription, state_at, fetched=fetched)
+        monthly = _monthly_for_update(session, subscription_id)
+        assert monthly is not None
+    status = MonthlyStatus(subscription["status"])
+    # A canceled subscription never comes back; a stale "active" must not revive it.
+    if monthly.status is MonthlyStatus.CANCELED and monthly.stripe_state_at is not None:
+        status = MonthlyStatus.CANCELED
+    monthly.status = status
+    monthly.amount_minor = amount
+    monthly.currency = currency
+    monthly.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
+    monthly.current_period_end = period_end
+    monthly.started_at = stripe_json.timestamp(subscription.get("start_date")) or monthly.started_at
+    monthly.canceled_at = (
+        stripe_json.timestamp(subscription.get("canceled_at")) or monthly.canceled_at
+    )
+    monthly.ended_at = stripe_json.timestamp(subscription.get("ended_at")) or monthly.ended_at
+    monthly.stripe_customer_id = customer_id or monthly.stripe_customer_id
+    for key, value in stripe_json.attribution(stripe_json.metadata_of(subscription)).items():
+        if value and not getattr(monthly, key):
+            setattr(monthly, key, value)
+    if monthly.stripe_state_at is None or state_at > monthly.stripe_state_at:
+        monthly.stripe_state_at = state_at
+    if monthly.supporter_id is None:
+        supporter = link_supporter(session, settings, customer_id, None)
+        monthly.supporter_id = supporter.id if supporter else None
+    session.flush()
+    refresh(session, settings, monthly.supporter_id)
+    return monthly
+
+
+def ensure_monthly(
+    session: Session, settings: Settings, subscription_id: str, state_at: datetime
+) -> MonthlyDonation | None:
+    """Our monthly gift for a subscription, fetched from Stripe if we do not have it yet."""
+    monthly = _monthly_for_update(session, subscription_id)
+    if monthly is not None:
+        return monthly
+    subscription = stripe_gateway.fetch_subscription(settings, subscription_id)
+    return sync_monthly_donation(session, settings, subscription, state_at, fetched=True)
+
+
+# -- donations -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentFacts:
+    """What one successful payment tells the ledger, gathered from Stripe's objects."""
+
+    frequency: Frequency
+    amount_minor: int
+    currency: str
+    paid_at: datetime
+    stripe_payment_intent_id: str | None
+    stripe_charge_id: str | None = None
+    stripe_invoice_id: str | None = None
+    stripe_checkout_session_id: str | None = None
+    stripe_customer_id: str | None = None
+    email: str | None = None
+    campaign: str | None = None
+    variant: str | None = None
+    placement: str | None = None
+    monthly_donation_id: int | None = None
+    amount_refunded_minor: int = 0
+    refunded_at: datetime | None = None
+    disputed: bool = False
+
+
+def find_donation(
+    session: Session,
+    *,
+    invoice_id: str | None = None,
+    payment_intent_id: str | None = None,
+    charge_id: str | None = None,
+) -> Donation | None:
+    """Our donation for any of a payment's Stripe ids, locked for update."""
+    for column, value in (
+        (Donation.stripe_invoice_id, invoice_id),
+        (Donation.stripe_payment_intent_id, payment_intent_id),
+        (Donation.stripe_charge_id, charge_id),
+    ):
+        if value:
+            found = session.scalars(
+                select(Donation)
+                .where(column == value)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one_or_none()
+            if found is not None:
+                return found
+    return None
+
+
+def record_donation(session: Session, settings: Settings, facts: PaymentFacts) -> Donation:
+    """Record one successful payment once, however often and in whatever order we hear of it."""
+    keys = {
+        "invoice_id": facts.stripe_invoice_id,
+        "payment_intent_id": facts.stripe_payment_intent_id,
+        "charge_id": facts.stripe_charge_id,
+    }
+    donation = find_donation(session, **keys)
+    if donation is None:
+        now = utcnow()
+        insert_ignoring_conflicts(
+            session,
+            Donation.__table__,  # type: ignore[arg-type]
+            {
+                "frequency": facts.frequency.value,
+                "status": DonationStatus.SUCCEEDED.value,
+                "amount_minor": facts.amount_minor,
+                "amount_refunded_minor": 0,
+                "currency": facts.currency,
+                "paid_at": facts.paid_at,
+                "stripe_invoice_id": facts.stripe_invoice_id,
+                "stripe_payment_intent_id": facts.stripe_payment_intent_id,
+                "stripe_charge_id": facts.stripe_charge_id,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        donation = find_donation(session, **keys)
+        assert donation is not None
+    # Fill in what we did not know yet; never overwrite a known id with nothing.
+    for name in (
+        "stripe_payment_intent_id",
+        "stripe_charge_id",
+        "stripe_invoice_id",
+        "stripe_checkout_session_id",
+        "stripe_customer_id",
+        "email",
+        "campaign",
+        "variant",
+        "placement",
+        "monthly_donation_id",
+    ):
+        value = getattr(facts, name)
+        if value and not getattr(donation, name):
+            setattr(donation, name, value)
+    # The earliest time any source gives is when the money moved (the charge precedes the
+    # session's completion), so the result does not depend on which we heard of first.
+    if facts.paid_at < donation.paid_at:
+        donation.paid_at = facts.paid_at
+    apply_refund(donation, facts.amount_refunded_minor, facts.refunded_at or facts.paid_at)
+    if facts.disputed and donation.disputed_at is None:
+        apply_dispute(donation, "needs_response", facts.paid_at)
+    if donation.supporter_id is None:
+        supporter = link_supporter(session, settings, donation.stripe_customer_id, donation.email)
+        donation.supporter_id = supporter.id if supporter else None
+    session.flush()
+    refresh(session, settings, donation.supporter_id)
+    return donation
+
+
+def _refund_status(donation: Donation) -> DonationStatus:
+    if donation.amount_refunded_minor >= donation.amount_minor:
+        return DonationStatus.REFUNDED
+    if donation.amount_refunded_minor > 0:
+        return DonationStatus.PARTIALLY_REFUNDED
+    return DonationStatus.SUCCEEDED
+
+
+def apply_refund(donation: Donation, amount_refunded: int, at: datetime) -> None:
+    """Set the refunded total (refunds only grow, so the largest total seen wins)."""
+    refunded = min(
+        max(int(amount_refunded), donation.amount_refunded_minor or 0), donation.amount_minor
+    )
+    donation.amount_refunded_minor = refunded
+    if refunded and donation.refunded_at is None:
+        donation.refunded_at = at
+    if donation.status not in (DonationStatus.DISPUTED, DonationStatus.DISPUTE_LOST):
+        donation.status = _refund_status(donation)
+
+
+def apply_dispute(donation: Donation, dispute_status: str, at: datetime) -> None:
+    """Mark a dispute; a closed dispute's outcome is final whatever arrives after it."""
+    if dispute_status == DISPUTE_LOST:
+        donation.status = DonationStatus.DISPUTE_LOST
+    elif dispute_status in DISPUTE_WON:
+        if donation.status is not DonationStatus.DISPUTE_LOST:
+            donation.status = _refund_status(donation)
+    elif donation.disputed_at is None or donation.status is DonationStatus.DISPUTED:
+        donation.status = DonationStatus.DISPUTED
+    # An open dispute after a closed one (events out of order) changes nothing above.
+    if donation.disputed_at is None:
+        donation.disputed_at = at
+
+
+# -- checkout attempts ---------------------------------------------------------------------
+
+
+def mark_attempt(session: Session, checkout_session: Obj, status: AttemptStatus) -> None:
+    """Move our checkout attempt on, if we have it (the attempt id is in the metadata)."""
+    public_id = stripe_json.metadata_of(checkout_session).get("checkout_attempt")
+    session_id = str(checkout_session.get("id") or "")
+    condition = (
+        CheckoutAttempt.public_id == public_id
+        if public_id
+        else CheckoutAttempt.stripe_checkout_session_id == session_id
+    )
+    attempt = session.scalars(select(CheckoutAttempt).where(condition)).one_or_none()
+    if attempt is None:
+        return
+    if attempt.status is not AttemptStatus.COMPLETED or status is AttemptStatus.COMPLETED:
+        attempt.status = status
+    if not attempt.stripe_checkout_session_id and session_id:
+        attempt.stripe_checkout_session_id = session_id

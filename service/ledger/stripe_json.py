@@ -1,0 +1,68 @@
+"""Small readers of Stripe's JSON: ids, times, metadata, attribution, emails, charges."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from service.core.models import utcnow
+
+Obj = dict[str, Any]
+
+
+def object_id(value: Any) -> str | None:
+    """The id of an expandable field, whether Stripe sent the id or the object."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        found = value.get("id")
+        return str(found) if found else None
+    return None
+
+
+def timestamp(value: Any) -> datetime | None:
+    """A Stripe Unix time as an aware UTC datetime, or None when absent."""
+    return datetime.fromtimestamp(int(value), UTC) if value else None
+
+
+def metadata_of(obj: Mapping[str, Any] | None) -> dict[str, str]:
+    """A Stripe object's metadata as plain strings."""
+    raw = (obj or {}).get("metadata") or {}
+    return {str(key): str(value) for key, value in raw.items()}
+
+
+def attribution(metadata: Mapping[str, str]) -> dict[str, Any]:
+    """The campaign, variant and placement our metadata names (keyword arguments for facts)."""
+    return {
+        "campaign": (metadata.get("campaign") or None),
+        "variant": (metadata.get("variant") or None),
+        "placement": (metadata.get("placement") or None),
+    }
+
+
+def email(value: Any) -> str | None:
+    """An email address, trimmed and lower-cased, or None."""
+    if not value or not isinstance(value, str):
+        return None
+    return value.strip().lower() or None
+
+
+def event_time(event: Obj) -> datetime:
+    """When Stripe created an event (now, if it does not say)."""
+    return timestamp(event.get("created")) or utcnow()
+
+
+def charge_facts(charge: Obj) -> tuple[int, datetime | None, bool]:
+    """A charge's refunded total, its refund time, and whether it is disputed."""
+    refunds = ((charge.get("refunds") or {}).get("data")) or []
+    times = [timestamp(refund.get("created")) for refund in refunds]
+    refunded_at = max((when for when in times if when is not None), default=None)
+    return int(charge.get("amount_refunded") or 0), refunded_at, bool(charge.get("disputed"))
+
+
+def invoice_subscription(invoice: Obj) -> tuple[str | None, dict[str, str]]:
+    """The subscription an invoice bills, and that subscription's metadata."""
+    details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
+    metadata = {str(k): str(v) for k, v in (details.get("metadata") or {}).items()}
+    return object_id(details.get("subscription")), metadata
