@@ -54,10 +54,11 @@ def event_time(event: Obj) -> datetime:
 
 
 def charge_facts(charge: Obj) -> tuple[int, datetime | None, bool]:
-    """A charge's refunded total, its refund time, and whether it is disputed."""
+    """A charge's refunded total, its first refund's time, and whether it is disputed."""
     refunds = ((charge.get("refunds") or {}).get("data")) or []
     times = [timestamp(refund.get("created")) for refund in refunds]
-    refunded_at = max((when for when in times if when is not None), default=None)
+    # `refunded_at` is when the money first went back, however many refunds followed.
+    refunded_at = min((when for when in times if when is not None), default=None)
     return int(charge.get("amount_refunded") or 0), refunded_at, bool(charge.get("disputed"))
 
 
