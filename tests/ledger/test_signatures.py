@@ -73,7 +73,7 @@ def test_bad_deliveries_are_refused_and_write_nothing(
 def test_a_signed_body_that_is_not_an_event_is_refused(
     client: FlaskClient, session: Session
 ) -> None:
-    for payload in (b"not json", b"[]", json.dumps({"object": "charge"}).encode()):
+    for payload in (b"not json", b"\xff\xfe", b"[]", json.dumps({"object": "charge"}).encode()):
         assert _post(client, payload, sign(payload)).status_code == 400
     _nothing_written(session)
 
@@ -91,9 +91,9 @@ def test_any_of_several_v1_signatures_may_match() -> None:
     good = sign(payload, TEST_WEBHOOK_SECRET, now).split(",")[1]
     header = f"t={now},v1={'a' * 64},{good},v0={'b' * 64}"
 
-    verify_signature(payload, header, (TEST_WEBHOOK_SECRET,), now=now)
+    verify_signature(payload, header, (TEST_WEBHOOK_SECRET,))
     with pytest.raises(SignatureError):
-        verify_signature(payload, f"t={now},v1={'a' * 64}", (TEST_WEBHOOK_SECRET,), now=now)
+        verify_signature(payload, f"t={now},v1={'a' * 64}", (TEST_WEBHOOK_SECRET,))
 
 
 def test_no_configured_secret_refuses_everything() -> None:
