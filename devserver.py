@@ -100,9 +100,8 @@ def seed_demo_data(app: Any) -> bool:
         return False
     from service.core.extensions import db
 
-    with app.app_context():
-        seed_demo(db.session)
-        db.session.commit()
+    with app.app_context(), db.unit_of_work() as session:
+        seed_demo(session)
     return True
 
 

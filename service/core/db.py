@@ -1,12 +1,17 @@
 """The database extension: one engine per app, one session per app context.
 
-The request owns the transaction: `init_app` commits at the end of a successful request
-and rolls back otherwise. Domain functions may flush, never commit.
+The request owns the transaction. After each request the session is committed when the
+answer's status is below 400 and rolled back when it is 4xx or 5xx; a session still open
+when the app context ends (a view raised, or work outside a request) is rolled back.
+Code run outside a request (CLI commands, the dev server's seeding) wraps its work in
+`db.unit_of_work()`. Domain functions flush, never commit: this module is the only one
+that commits or rolls back, and `commit_early` is the one way to commit mid-request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -61,6 +66,8 @@ class Database:
 
         @app.after_request
         def _commit_on_success(response: Any) -> Any:
+            # A 4xx or 5xx answer keeps nothing the request wrote, except what was
+            # committed early on purpose (see commit_early).
             session: Session | None = g.pop("_db_session", None)
             if session is not None:
                 try:
@@ -93,6 +100,17 @@ class Database:
         session: Session = g._db_session
         return session
 
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """Yield the session for work outside a request; commit at the end, roll back on error."""
+        session = self.session
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
     def bind_sessions(self, app: Flask, bind: Any, **options: Any) -> None:
         """Point new sessions at another bind (tests wrap each test in a transaction)."""
         app.extensions["database"]["sessionmaker"] = sessionmaker(
@@ -107,6 +125,22 @@ class Database:
         except Exception:
             return False
         return True
+
+
+def commit_early(session: Session) -> None:
+    """Commit the request's work so far, before its answer; only for the two cases below.
+
+    The request's own commit comes after the answer is decided and is skipped for 4xx
+    and 5xx answers. Two writes must outlive that:
+    (a) starting a checkout: the attempt is committed before Stripe is called, so every
+        Checkout Session Stripe makes has our row (and no transaction stays open while
+        we wait on Stripe; on SQLite a transaction that starts with its write waits its
+        turn where a read turned into a write would fail), and an attempt Stripe refused
+        is kept as failed although the answer is 502;
+    (b) a webhook whose handler raised: the handler's work is rolled back to a savepoint,
+        but the inbox row is kept as failed, with its error, although the answer is 500.
+    """
+    session.commit()
 
 
 def insert_ignoring_conflicts(session: Session, table: Table, values: Mapping[str, Any]) -> bool:

@@ -11,7 +11,6 @@ from service.core.extensions import api_of
 from service.donations import api
 from service.donations.api import (
     STRIPE_DOWN_MESSAGE,
-    begin_checkout,
     checkout_rate_limits,
     describe_session,
     fetch_our_session,
@@ -21,6 +20,7 @@ from service.donations.checkout import (
     PRESETS,
     CheckoutFailed,
     amount_problem,
+    begin_checkout,
     format_amount,
     minor_unit_factor,
     valid_attempt_id,

@@ -12,7 +12,6 @@ from flask import abort, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
-from sqlalchemy.exc import IntegrityError
 
 from service import stripe_gateway
 from service.core.extensions import db, limiter
@@ -20,11 +19,8 @@ from service.core.settings import Settings
 from service.donations.checkout import (
     CheckoutFailed,
     DonationRequest,
-    find_attempt,
+    begin_checkout,
     format_amount,
-    is_reusable,
-    open_checkout_session,
-    record_checkout_attempt,
     valid_attempt_id,
 )
 from service.donations.manage_links import manage_url
@@ -92,50 +88,6 @@ def checkout_rate_limits(view: F) -> F:
     return cast(F, per_ip(per_email(view)))
 
 
-def begin_checkout(
-    donation: DonationRequest, attempt_id: str | None = None
-) -> stripe_gateway.CreatedCheckoutSession:
-    """Record the attempt, commit it, then open its Checkout Session.
-
-    Raises CheckoutFailed after committing the failure, so the record survives the 502.
-    """
-    session = db.session
-    settings = _settings()
-    existing = find_attempt(session, attempt_id)
-    if existing is not None and is_reusable(existing, donation):
-        attempt = existing
-        # No transaction stays open while we wait on Stripe.
-        session.commit()
-    else:
-        # The given id is taken by a failed or different attempt: this one gets a new id.
-        public_id = attempt_id if existing is None else None
-        # End the read before writing: SQLite cannot turn a read into a write while
-        # another request writes, but waits its turn for a transaction that starts
-        # with the write.
-        session.rollback()
-        try:
-            # On record before Stripe hears of it: every session we create has a row here.
-            attempt = record_checkout_attempt(session, donation, public_id)
-            session.commit()
-        except IntegrityError:
-            # The same attempt submitted twice at once: the other request recorded it.
-            session.rollback()
-            recorded = find_attempt(session, public_id)
-            if recorded is not None and is_reusable(recorded, donation):
-                attempt = recorded
-                # End this read too: the update after Stripe answers must start its
-                # own transaction, or SQLite refuses it once the twin has written.
-                session.commit()
-            else:
-                attempt = record_checkout_attempt(session, donation)
-                session.commit()
-    try:
-        return open_checkout_session(session, settings, attempt)
-    except CheckoutFailed:
-        session.commit()
-        raise
-
-
 @blp.route("", methods=["POST"])
 @checkout_rate_limits
 @blp.arguments(CheckoutRequestSchema, location="json", as_kwargs=False)
@@ -150,7 +102,7 @@ def create_checkout(donation: DonationRequest) -> dict[str, str]:
     """
     attempt_id = valid_attempt_id(request.headers.get("Idempotency-Key"))
     try:
-        created = begin_checkout(donation, attempt_id)
+        created = begin_checkout(db.session, _settings(), donation, attempt_id)
     except CheckoutFailed:
         abort(502, STRIPE_DOWN_MESSAGE)
     return {"session_id": created.id, "checkout_url": created.url}

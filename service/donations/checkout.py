@@ -1,6 +1,6 @@
 """Starting a donation: validate it, record the attempt, open a Stripe Checkout Session.
 
-The attempt row is written (and committed by the caller) before Stripe is called, so
+The attempt row is written and committed (`core.db.commit_early`) before Stripe is called, so
 every Checkout Session we create can be traced to our own record, and a failure is
 recorded on it. Its public id is the root of the idempotency key Stripe sees, so the
 same attempt submitted twice opens one Checkout Session.
@@ -15,9 +15,11 @@ from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import stripe_gateway
+from service.core.db import commit_early
 from service.core.models import utcnow
 from service.core.settings import Settings
 from service.ledger import AttemptStatus, CheckoutAttempt, Frequency
@@ -228,3 +230,46 @@ def open_checkout_session(
     attempt.error = None
     session.flush()
     return created
+
+
+def begin_checkout(
+    session: Session, settings: Settings, donation: DonationRequest, attempt_id: str | None = None
+) -> stripe_gateway.CreatedCheckoutSession:
+    """Record the attempt, commit it, then open its Checkout Session.
+
+    Raises CheckoutFailed after committing the failure, so the record survives the 502.
+    """
+    existing = find_attempt(session, attempt_id)
+    if existing is not None and is_reusable(existing, donation):
+        attempt = existing
+    else:
+        # The given id is taken by a failed or different attempt: this one gets a new id.
+        public_id = attempt_id if existing is None else None
+        # End the read before writing: SQLite cannot turn a read into a write while
+        # another request writes, but waits its turn for a transaction that starts
+        # with the write.
+        commit_early(session)
+        attempt = _record_once(session, donation, public_id)
+    # On record before Stripe hears of it, and no transaction open while we wait on Stripe
+    # (the update after Stripe answers starts its own, which SQLite then lets write).
+    commit_early(session)
+    try:
+        return open_checkout_session(session, settings, attempt)
+    except CheckoutFailed:
+        commit_early(session)
+        raise
+
+
+def _record_once(
+    session: Session, donation: DonationRequest, public_id: str | None
+) -> CheckoutAttempt:
+    """Record the attempt, or reuse the twin that a concurrent submission just recorded."""
+    try:
+        with session.begin_nested():
+            return record_checkout_attempt(session, donation, public_id)
+    except IntegrityError:
+        # The same attempt submitted twice at once: the other request recorded it.
+        recorded = find_attempt(session, public_id)
+        if recorded is not None and is_reusable(recorded, donation):
+            return recorded
+        return record_checkout_attempt(session, donation)

@@ -20,8 +20,8 @@ def recount_command() -> None:
     """Rebuild every supporter's standing from the ledger and print any difference."""
 
     settings = current_app.extensions["settings"]
-    report = recount(db.session, settings)
-    db.session.commit()
+    with db.unit_of_work() as session:
+        report = recount(session, settings)
     for change in report.changes[:50]:
         click.echo(f"supporter {change.supporter_id}: supported_until {change.was} -> {change.now}")
     if len(report.changes) > 50:
@@ -46,13 +46,12 @@ def reconcile_command(since: datetime | None) -> None:
 
     settings = current_app.extensions["settings"]
     try:
-        report = reconcile_events(
-            db.session, settings, since=since.replace(tzinfo=UTC) if since else None
-        )
+        with db.unit_of_work() as session:
+            report = reconcile_events(
+                session, settings, since=since.replace(tzinfo=UTC) if since else None
+            )
     except GatewayError as error:
-        db.session.rollback()
         raise click.ClickException(f"could not list events from Stripe: {error.message}") from None
-    db.session.commit()
     applied = ", ".join(f"{count} {outcome}" for outcome, count in sorted(report.outcomes.items()))
     click.echo(
         f"listed {report.listed} events since {report.since.isoformat()}; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from service.core.db import commit_early
 from service.core.extensions import db, limiter
 from service.core.settings import Settings
 from service.ledger.inbox import SignatureError, receive_event
@@ -30,7 +31,7 @@ def stripe_webhook() -> ResponseReturnValue:
     if result.outcome is EventOutcome.FAILED:
         # The request hook rolls back non-2xx answers, but the failed event (its handler's
         # work already undone) must be kept for the retry and for staff to see.
-        db.session.commit()
+        commit_early(db.session)
         body = {
             "code": 500,
             "status": "Internal Server Error",

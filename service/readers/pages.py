@@ -138,7 +138,9 @@ def support_checkout() -> ResponseReturnValue:
             form.pop("website", None)
         return render_support_page(form, errors, 422)
     try:
-        created = begin_checkout(donation, valid_attempt_id(form.get("attempt")))
+        created = begin_checkout(
+            db.session, _settings(), donation, valid_attempt_id(form.get("attempt"))
+        )
     except CheckoutFailed:
         return render_support_page(form, {"form": STRIPE_DOWN_MESSAGE}, 502)
     return redirect(created.url, 303)

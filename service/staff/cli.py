@@ -30,8 +30,8 @@ def create_staff_command(email: str, role: str) -> None:
     )
     try:
         check_password_strength(password)
-        user = create_staff_user(db.session, email, password, StaffRole(role))
+        with db.unit_of_work() as session:
+            user = create_staff_user(session, email, password, StaffRole(role))
     except StaffError as exc:
         raise click.ClickException(str(exc)) from None
-    db.session.commit()
     click.echo(f"created {user.role.value} {user.email}")
