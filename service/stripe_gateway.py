@@ -306,16 +306,6 @@ def _fetch(doing: str, call: Any, object_id: str, expand: tuple[str, ...]) -> di
         raise _gateway_error(error, doing) from error
 
 
-def fetch_checkout_session(
-    settings: Settings, session_id: str, *, expand: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """A Checkout Session as Stripe has it now, as a plain dict."""
-    client = stripe_client(settings)
-    return _fetch(
-        "fetching a checkout session", client.v1.checkout.sessions.retrieve, session_id, expand
-    )
-
-
 def fetch_subscription(
     settings: Settings, subscription_id: str, *, expand: tuple[str, ...] = ()
 ) -> dict[str, Any]:
@@ -326,30 +316,12 @@ def fetch_subscription(
     )
 
 
-def fetch_invoice(
-    settings: Settings, invoice_id: str, *, expand: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """An invoice as Stripe has it now; expand `payments` to see what paid it."""
-    client = stripe_client(settings)
-    return _fetch("fetching an invoice", client.v1.invoices.retrieve, invoice_id, expand)
-
-
 def fetch_charge(
     settings: Settings, charge_id: str, *, expand: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """A charge as Stripe has it now (refunded total, disputed flag, metadata)."""
     client = stripe_client(settings)
     return _fetch("fetching a charge", client.v1.charges.retrieve, charge_id, expand)
-
-
-def fetch_payment_intent(
-    settings: Settings, payment_intent_id: str, *, expand: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """A payment intent as Stripe has it now; expand `latest_charge` for its charge."""
-    client = stripe_client(settings)
-    return _fetch(
-        "fetching a payment intent", client.v1.payment_intents.retrieve, payment_intent_id, expand
-    )
 
 
 def fetch_customer(settings: Settings, customer_id: str) -> dict[str, Any]:

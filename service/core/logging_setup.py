@@ -42,18 +42,6 @@ def redact_record(record: logging.LogRecord, secrets: tuple[str, ...] = ()) -> N
         record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrite each record's message with secrets masked."""
-
-    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
-        super().__init__()
-        self._secrets = tuple(s for s in secrets if s)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        redact_record(record, self._secrets)
-        return True
-
-
 def _install_record_factory() -> None:
     """Redact every record as it is made, whichever logger or handler it goes to.
 

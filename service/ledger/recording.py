@@ -328,9 +328,8 @@ def _refund_status(donation: Donation) -> DonationStatus:
 
 def apply_refund(donation: Donation, amount_refunded: int, at: datetime) -> None:
     """Set the refunded total (refunds only grow, so the largest total seen wins)."""
-    refunded = min(
-        max(int(amount_refunded), donation.amount_refunded_minor or 0), donation.amount_minor
-    )
+    # The CHECK constraint keeps the total within the amount; Stripe's total may not be.
+    refunded = min(max(int(amount_refunded), donation.amount_refunded_minor), donation.amount_minor)
     donation.amount_refunded_minor = refunded
     if refunded and donation.refunded_at is None:
         donation.refunded_at = at
