@@ -14,9 +14,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from service.ledger import handlers as ledger
 from service.ledger.inbox import replay_event
-from service.ledger.models import Donation, EventOutcome, StripeEvent, Supporter
+from service.ledger.models import (
+    Donation,
+    EventOutcome,
+    MonthlyDonation,
+    StripeCustomer,
+    StripeEvent,
+    Supporter,
+)
 from service.ledger.supporters import count_supporters
 from stripe_sandbox import SandboxServer
 from tests.conftest import make_test_app, truncate_all
@@ -128,63 +134,77 @@ def test_a_live_mode_event_never_touches_a_test_mode_ledger(
     assert _count(session, Donation) == 0
 
 
-def _boom(*_args: Any) -> bool:
-    raise RuntimeError("database said no")
+def _monthly_checkout_completed(sandbox: SandboxServer, settings: Any) -> dict[str, Any]:
+    """A reader's monthly gift paid in the sandbox: its checkout.session.completed event.
+
+    Applying it links the supporter (a write) and then fetches the subscription from
+    Stripe, so a Stripe outage makes the real handler fail after it has written.
+    """
+    pay(sandbox, settings, frequency="monthly")
+    return next(e for e in sandbox.events if e["type"] == "checkout.session.completed")
+
+
+def _stripe_down(sandbox: SandboxServer) -> None:
+    """Every API request answers 500 until the fault is cleared."""
+    sandbox.state.set_fault("error", status=500)
 
 
 def test_a_handler_that_raises_keeps_the_event_failed_and_changes_nothing(
-    client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, session: Session, sandbox: SandboxServer
 ) -> None:
-    evt = event("checkout.session.completed", one_off_session())
-    monkeypatch.setitem(ledger.HANDLERS, "checkout.session.completed", _crash_after_writing)
+    evt = _monthly_checkout_completed(sandbox, app.extensions["settings"])
+    _stripe_down(sandbox)
 
     response = deliver(client, evt)
 
     assert response.status_code == 500
     row = session.scalars(select(StripeEvent)).one()
     assert row.outcome is EventOutcome.FAILED
-    assert row.error == "RuntimeError: crashed mid-handler"
-    assert _count(session, Donation) == 0, "the handler's own writes were rolled back"
-    assert _count(session, Supporter) == 0
+    assert row.error == "GatewayError: Stripe refused while fetching a subscription"
+    assert _count(session, MonthlyDonation) == 0
+    assert _count(session, Supporter) == 0, "the handler's own writes were rolled back"
+    assert _count(session, StripeCustomer) == 0
 
-    monkeypatch.undo()
+    sandbox.state.clear_fault()
     retried = deliver(client, evt)
 
     assert retried.status_code == 200
     assert retried.json["outcome"] == "applied"
     session.refresh(row)
     assert (row.outcome, row.error, row.attempts) == (EventOutcome.APPLIED, None, 2)
-    assert _count(session, Donation) == 1
-
-
-def _crash_after_writing(session: Session, settings: Any, evt: dict[str, Any]) -> bool:
-    ledger.handle_checkout_completed(session, settings, evt)
-    session.flush()
-    raise RuntimeError("crashed mid-handler")
+    assert _count(session, MonthlyDonation) == 1
+    assert _count(session, Supporter) == 1
 
 
 def test_staff_replay_applies_a_failed_event(
-    app: Flask, client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, session: Session, sandbox: SandboxServer
 ) -> None:
-    evt = event("checkout.session.completed", one_off_session())
-    monkeypatch.setitem(ledger.HANDLERS, "checkout.session.completed", _boom)
+    evt = _monthly_checkout_completed(sandbox, app.extensions["settings"])
+    _stripe_down(sandbox)
     assert deliver(client, evt).status_code == 500
-    monkeypatch.undo()
+    sandbox.state.clear_fault()
     row = session.scalars(select(StripeEvent)).one()
+    assert row.outcome is EventOutcome.FAILED
 
     outcome = replay_event(session, row, app.extensions["settings"])
 
     assert outcome is EventOutcome.APPLIED
-    assert _count(session, Donation) == 1
+    assert _count(session, MonthlyDonation) == 1
     # Replaying an applied event is a no-op.
     assert replay_event(session, row, app.extensions["settings"]) is EventOutcome.APPLIED
-    assert _count(session, Donation) == 1
+    assert _count(session, MonthlyDonation) == 1
 
 
 @pytest.fixture
-def live_service(database_url: str, engine: Engine) -> Iterator[QuickLiveServer]:
+def live_app(database_url: str, sandbox: SandboxServer) -> Flask:
+    """The app behind `live_service`, talking to the sandbox for every fetch."""
+    return make_test_app(database_url, stripe_api_base=sandbox.url)
+
+
+@pytest.fixture
+def live_service(live_app: Flask, engine: Engine) -> Iterator[QuickLiveServer]:
     """The service over HTTP on the run's database (SQLite or PostgreSQL), really committing."""
-    app = make_test_app(database_url)
+    app = live_app
     try:
         with QuickLiveServer(app) as server:
             yield server
@@ -235,25 +255,27 @@ def test_concurrent_duplicate_deliveries_have_one_effect_and_all_get_2xx(
 
 
 def test_a_crash_over_http_is_committed_as_failed_and_a_redelivery_applies_it_once(
-    live_service: LiveServer, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    live_app: Flask, live_service: LiveServer, engine: Engine, sandbox: SandboxServer
 ) -> None:
-    payload = body_of(event("checkout.session.completed", one_off_session()))
-    monkeypatch.setitem(ledger.HANDLERS, "checkout.session.completed", _crash_after_writing)
+    evt = _monthly_checkout_completed(sandbox, live_app.extensions["settings"])
+    payload = body_of(evt)
+    _stripe_down(sandbox)
 
     assert _post(live_service.url, payload, sign(payload)) == 500
     with Session(engine) as session:
         row = session.scalars(select(StripeEvent)).one()
         assert row.outcome is EventOutcome.FAILED
-        assert "crashed mid-handler" in (row.error or "")
-        assert _count(session, Donation) == 0
+        assert "GatewayError" in (row.error or "")
+        assert _count(session, MonthlyDonation) == 0
+        assert _count(session, Supporter) == 0
 
-    monkeypatch.undo()
+    sandbox.state.clear_fault()
     assert _post(live_service.url, payload, sign(payload)) == 200
     assert _post(live_service.url, payload, sign(payload)) == 200
     with Session(engine) as session:
         row = session.scalars(select(StripeEvent)).one()
         assert (row.outcome, row.attempts) == (EventOutcome.APPLIED, 2)
-        assert _count(session, Donation) == 1
+        assert _count(session, MonthlyDonation) == 1
 
 
 def test_a_gifts_different_events_delivered_all_at_once_settle_correctly(
