@@ -17,17 +17,24 @@
   var button = form.querySelector("[data-give-button]");
   var symbol = (form.querySelector(".money-input span") || {}).textContent || "";
 
+  // Decimals as Stripe counts them (0 for jpy); the server's parser has the last word.
+  var digits = parseInt(form.dataset.digits, 10) || 0;
+  var factor = Math.pow(10, digits);
+  var zeros = new Array(digits + 1).join("0");
+
   function parseMinor(text) {
     var cleaned = text.replace(symbol, "").trim();
     if (cleaned.indexOf(",") !== -1 && cleaned.indexOf(".") === -1) {
       cleaned = cleaned.replace(",", ".");
     }
-    if (!/^\d+(\.\d{1,2})?$/.test(cleaned)) { return null; }
+    var shape = digits ? new RegExp("^\\d+(\\.\\d{1," + digits + "})?$") : /^\d+$/;
+    if (!shape.test(cleaned)) { return null; }
     var parts = cleaned.split(".");
-    return parseInt(parts[0], 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
+    var fraction = digits ? parseInt(((parts[1] || "") + zeros).slice(0, digits), 10) : 0;
+    return parseInt(parts[0], 10) * factor + fraction;
   }
-  var minimum = parseMinor(form.dataset.minimum.replace(/[^\d.]/g, ""));
-  var maximum = parseMinor(form.dataset.maximum.replace(/[^\d.,]/g, "").replace(/,/g, ""));
+  var minimum = parseInt(form.dataset.minimumMinor, 10);
+  var maximum = parseInt(form.dataset.maximumMinor, 10);
 
   function frequency() {
     var checked = form.querySelector("input[name=frequency]:checked");
@@ -41,13 +48,15 @@
     return custom.value.trim() ? parseMinor(custom.value) : preset();
   }
   function label(minor) {
-    var whole = minor % 100 === 0;
-    return symbol + (whole ? String(minor / 100) : (minor / 100).toFixed(2));
+    var whole = minor % factor === 0;
+    return symbol + (whole ? String(minor / factor) : (minor / factor).toFixed(digits));
   }
   function problem() {
     var amount = chosenAmount();
     if (amount === null) {
-      return custom.value.trim() ? "Enter an amount like 10 or 12.50." : "Choose an amount or enter your own.";
+      return custom.value.trim()
+        ? "Enter an amount like " + (digits ? "10 or 12.50" : "1000") + "."
+        : "Choose an amount or enter your own.";
     }
     if (amount < minimum) { return "The smallest gift is " + form.dataset.minimum + "."; }
     if (amount > maximum) { return "The largest gift we can take online is " + form.dataset.maximum + "."; }

@@ -13,10 +13,11 @@
 
   var DAY = 864e5;
   var PLACES = ["top", "bottom"];
+  // Minor units, as on /support: €5/€10/€20 and, in zero-decimal currencies, ¥500/¥1,000/¥2,000.
   var PRESETS = { monthly: [500, 1000, 2000], one_off: [1000, 2500, 5000] };
   var DEFAULT_PRESET = { monthly: 1000, one_off: 2500 };
   var store = openStore();
-  var base, currency = "eur", dismissDays = 7, uid = 0;
+  var base, currency = "eur", digits = 2, dismissDays = 7, uid = 0;
 
   function warn(error) {
     try { if (window.console) console.warn("[support widget]", error); } catch (e) { /* ignore */ }
@@ -155,14 +156,17 @@
     }
   }
 
+  // Minor units per unit as Stripe counts them (the server says: 0 digits for jpy).
+  function factor() { return Math.pow(10, digits); }
+
   function money(minor, frequency) {
-    var text;
+    var text, major = minor / factor();
     try {
       text = new Intl.NumberFormat(document.documentElement.lang || "en", {
         style: "currency", currency: currency.toUpperCase(),
-        minimumFractionDigits: minor % 100 ? 2 : 0
-      }).format(minor / 100);
-    } catch (e) { text = (minor / 100).toFixed(2) + " " + currency.toUpperCase(); }
+        minimumFractionDigits: minor % factor() ? digits : 0, maximumFractionDigits: digits
+      }).format(major);
+    } catch (e) { text = major.toFixed(digits) + " " + currency.toUpperCase(); }
     return frequency === "monthly" ? text + "/month" : text;
   }
 
@@ -256,7 +260,7 @@
     var err = el("p", { "class": "err", role: "alert" });
     var amounts = el("div", { "class": "opts" });
     var custom = el("input", {
-      type: "number", inputmode: "decimal", min: "1", step: "0.01", id: id + "-other",
+      type: "number", inputmode: "decimal", min: "1", step: digits ? "0.01" : "1", id: id + "-other",
       "aria-label": "Other amount in " + currency.toUpperCase(), placeholder: "Other"
     });
     var go = el("button", { type: "submit", "class": "go", text: "Continue to payment" });
@@ -297,7 +301,7 @@
     form.addEventListener("submit", safe(function (event) {
       event.preventDefault();
       var checked = amounts.querySelector("input:checked");
-      var amount = checked ? Number(checked.value) : Math.round(parseFloat(custom.value) * 100);
+      var amount = checked ? Number(checked.value) : Math.round(parseFloat(custom.value) * factor());
       if (!(amount > 0)) {
         err.textContent = "Please choose or enter an amount.";
         (checked || custom).focus();
@@ -488,6 +492,7 @@
       wanted.forEach(safe(function (p) {
         var a = decide(doc, article, reader, Date.now(), p);
         currency = a.currency || currency;
+        if (a.currency_digits != null) digits = a.currency_digits;
         if (!cfg.dismissDays && a.dismiss_days != null) dismissDays = a.dismiss_days;
         if (a.show && a.heading) renderAppeal(p, a);
       }));

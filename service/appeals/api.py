@@ -31,6 +31,7 @@ from service.appeals.schemas import (
 )
 from service.core.extensions import db, limiter
 from service.core.models import utcnow
+from service.core.money import decimal_digits
 from service.core.settings import Settings
 from service.ledger import display_count
 
@@ -226,6 +227,7 @@ def _as_json(decision: AppealDecision, settings: Settings) -> dict[str, Any]:
         "supporters": {"count": decision.supporters, "display": decision.supporters_display},
         "goal": decision.goal,
         "currency": settings.default_currency,
+        "currency_digits": decimal_digits(settings.default_currency),
         "dismiss_days": settings.dismiss_days,
     }
 
@@ -243,6 +245,7 @@ def _unavailable(placement: str, settings: Settings) -> dict[str, Any]:
         "supporters": {"count": 0, "display": "0"},
         "goal": None,
         "currency": settings.default_currency,
+        "currency_digits": decimal_digits(settings.default_currency),
         "dismiss_days": settings.dismiss_days,
     }
 

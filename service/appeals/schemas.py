@@ -108,6 +108,10 @@ class AppealSchema(Schema):
     supporters = fields.Nested(AppealSupportersSchema, required=True)
     goal = fields.Integer(allow_none=True)
     currency = fields.String(required=True, metadata={"description": "For the amount picker"})
+    currency_digits = fields.Integer(
+        required=True,
+        metadata={"description": "Decimals in the currency as Stripe counts them (0 for jpy)"},
+    )
     dismiss_days = fields.Integer(
         required=True, metadata={"description": "Days a closed appeal stays hidden"}
     )

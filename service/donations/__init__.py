@@ -16,20 +16,16 @@ from service.donations.api import (
     fetch_our_session,
 )
 from service.donations.checkout import (
-    CURRENCY_SYMBOLS,
     PRESETS,
     CheckoutFailed,
     amount_problem,
     begin_checkout,
-    format_amount,
-    minor_unit_factor,
     valid_attempt_id,
 )
 from service.donations.manage_links import ManageLinkExpired, ManageLinkInvalid, open_portal
 from service.donations.schemas import SupportFormSchema
 
 __all__ = [
-    "CURRENCY_SYMBOLS",
     "PRESETS",
     "STRIPE_DOWN_MESSAGE",
     "CheckoutFailed",
@@ -41,9 +37,7 @@ __all__ = [
     "checkout_rate_limits",
     "describe_session",
     "fetch_our_session",
-    "format_amount",
     "init_app",
-    "minor_unit_factor",
     "open_portal",
     "valid_attempt_id",
 ]

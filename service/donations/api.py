@@ -15,12 +15,12 @@ from flask_smorest import Blueprint
 
 from service import stripe_gateway
 from service.core.extensions import db, limiter
+from service.core.money import format_money
 from service.core.settings import Settings
 from service.donations.checkout import (
     CheckoutFailed,
     DonationRequest,
     begin_checkout,
-    format_amount,
     valid_attempt_id,
 )
 from service.donations.manage_links import manage_url
@@ -122,7 +122,7 @@ def describe_session(
         "frequency": frequency,
         "amount": info.amount_total,
         "currency": info.currency,
-        "display_amount": format_amount(info.amount_total, info.currency),
+        "display_amount": format_money(info.amount_total, info.currency),
         "manage_url": (
             manage_url(settings, info.customer_id)
             if monthly and info.paid and info.customer_id

@@ -8,10 +8,8 @@ same attempt submitted twice opens one Checkout Session.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import select
@@ -21,17 +19,14 @@ from sqlalchemy.orm import Session
 from service import stripe_gateway
 from service.core.db import commit_early
 from service.core.models import utcnow
+from service.core.money import format_money
 from service.core.settings import Settings
 from service.ledger import AttemptStatus, CheckoutAttempt, Frequency
 
-# Stripe's zero-decimal currencies: amounts are whole units, not hundredths.
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga"}
-    | {"pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
-)
-CURRENCY_SYMBOLS = {"eur": "€", "gbp": "£", "usd": "$"}
 PRODUCT_NAMES = {Frequency.ONE_OFF: "One-off donation", Frequency.MONTHLY: "Monthly donation"}
-# Preset amounts offered on the support page, in minor units of a two-decimal currency.
+# Preset amounts offered on the support page and the widget, in minor units of any
+# currency: €5/€10/€20 and, in zero-decimal currencies, ¥500/¥1,000/¥2,000. Amounts
+# outside the currency's configured limits are left out.
 PRESETS = {Frequency.MONTHLY: (500, 1000, 2000), Frequency.ONE_OFF: (1000, 2500, 5000)}
 SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
 
@@ -59,39 +54,15 @@ class DonationRequest:
     return_url: str | None = None
 
 
-def minor_unit_factor(currency: str) -> int:
-    """How many minor units make one unit of the currency (1 or 100)."""
-    return 1 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 100
-
-
-def parse_major_amount(text: str, currency: str) -> int | None:
-    """Turn what a reader typed ("10", "12.50", "€ 7,50") into minor units, or None."""
-    cleaned = text.strip().removeprefix(CURRENCY_SYMBOLS.get(currency, "\0")).strip()
-    decimals = 0 if minor_unit_factor(currency) == 1 else 2
-    pattern = r"\d{1,12}" + (rf"(?:[.,]\d{{1,{decimals}}})?" if decimals else "")
-    if not re.fullmatch(pattern, cleaned, flags=re.ASCII):
-        return None
-    # "7,50": a decimal comma, as many European readers type it.
-    return int(Decimal(cleaned.replace(",", ".")) * minor_unit_factor(currency))
-
-
-def format_amount(amount_minor: int, currency: str) -> str:
-    """Show an amount the way readers expect: €10.00, £5.50, 1000 JPY."""
-    factor = minor_unit_factor(currency)
-    number = f"{amount_minor // factor:,}" if factor == 1 else f"{amount_minor / factor:,.2f}"
-    symbol = CURRENCY_SYMBOLS.get(currency.lower())
-    return f"{symbol}{number}" if symbol else f"{number} {currency.upper()}"
-
-
 def amount_problem(settings: Settings, amount_minor: int, currency: str) -> str | None:
     """Why an amount is not acceptable in a currency, or None when it is."""
     limits = settings.currency_limits.get(currency)
     if limits is None:
         return None  # the currency itself is reported as the problem
     if amount_minor < limits.minimum:
-        return f"The smallest gift is {format_amount(limits.minimum, currency)}."
+        return f"The smallest gift is {format_money(limits.minimum, currency)}."
     if amount_minor > limits.maximum:
-        return f"The largest gift we can take online is {format_amount(limits.maximum, currency)}."
+        return f"The largest gift we can take online is {format_money(limits.maximum, currency)}."
     return None
 
 

@@ -17,12 +17,12 @@ from marshmallow import (
 )
 
 from service.appeals import Placement
+from service.core.money import decimal_digits, parse_major_amount
 from service.core.settings import Settings
 from service.donations.checkout import (
     DonationRequest,
     amount_problem,
     is_allowed_return_url,
-    parse_major_amount,
 )
 from service.ledger import Frequency
 
@@ -188,7 +188,8 @@ class SupportFormSchema(Schema):
         if custom:
             amount = parse_major_amount(custom, currency)
             if amount is None:
-                raise ValidationError("Enter an amount like 10 or 12.50.", "amount")
+                example = "1000" if decimal_digits(currency) == 0 else "10 or 12.50"
+                raise ValidationError(f"Enter an amount like {example}.", "amount")
         elif preset and preset != "other":
             amount = int(preset) if preset.isdigit() else None
             if amount is None:

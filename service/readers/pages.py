@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 
 from service import stripe_gateway
 from service.core.extensions import db
+from service.core.money import currency_symbol, decimal_digits, format_money
 from service.core.settings import Settings
 from service.donations import (
-    CURRENCY_SYMBOLS,
     PRESETS,
     STRIPE_DOWN_MESSAGE,
     CheckoutFailed,
@@ -27,8 +27,6 @@ from service.donations import (
     checkout_rate_limits,
     describe_session,
     fetch_our_session,
-    format_amount,
-    minor_unit_factor,
     open_portal,
     valid_attempt_id,
 )
@@ -48,11 +46,9 @@ def _settings() -> Settings:
 def presets(settings: Settings) -> dict[str, list[dict[str, Any]]]:
     """Preset amounts per frequency in the default currency, within its limits."""
     currency = settings.default_currency
-    if minor_unit_factor(currency) != 100:
-        return {f.value: [] for f in Frequency}
     return {
         frequency.value: [
-            {"value": amount, "label": format_amount(amount, currency).removesuffix(".00")}
+            {"value": amount, "label": format_money(amount, currency, whole_units_bare=True)}
             for amount in amounts
             if amount_problem(settings, amount, currency) is None
         ]
@@ -92,11 +88,11 @@ def render_support_page(
         errors=dict(errors or {}),
         presets=choices,
         currency=settings.default_currency,
-        currency_symbol=CURRENCY_SYMBOLS.get(
-            settings.default_currency, settings.default_currency.upper()
-        ),
-        minimum=format_amount(limits.minimum, settings.default_currency),
-        maximum=format_amount(limits.maximum, settings.default_currency),
+        currency_symbol=currency_symbol(settings.default_currency),
+        currency_digits=decimal_digits(settings.default_currency),
+        limits=limits,
+        minimum=format_money(limits.minimum, settings.default_currency),
+        maximum=format_money(limits.maximum, settings.default_currency),
         attribution=_attribution(values),
         # A fresh id per rendering: a double-click sends it twice and opens one session.
         attempt=str(uuid.uuid4()),

@@ -27,13 +27,6 @@ def neutralise_cell(value: Any) -> str:
     return text
 
 
-def format_minor(amount_minor: int) -> str:
-    """Minor units as a decimal string (1050 -> "10.50"), for spreadsheets."""
-    sign = "-" if amount_minor < 0 else ""
-    units, cents = divmod(abs(amount_minor), 100)
-    return f"{sign}{units}.{cents:02d}"
-
-
 def iter_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """Yield the CSV text chunk by chunk: the header, then one line per row."""
     buffer = io.StringIO()

@@ -39,6 +39,7 @@ from service.appeals.editing import save_campaign
 from service.appeals.models import Campaign, GoalBehaviour, Placement
 from service.core.extensions import db, limiter, login_manager
 from service.core.models import utcnow
+from service.core.money import format_money, format_plain, minor_unit_factor, to_major
 from service.core.settings import Settings
 from service.ledger.inbox import replay_event
 from service.ledger.models import DonationStatus, EventOutcome, Frequency, StripeEvent
@@ -53,13 +54,12 @@ from service.staff.accounts import (
     create_staff_user,
     require_role,
 )
-from service.staff.csv_export import csv_response, format_minor
+from service.staff.csv_export import csv_response
 from service.staff.forms import CampaignForm, ChangeRoleForm, ConfirmForm, NewStaffForm, SignInForm
 from service.staff.models import StaffRole, StaffUser
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-CURRENCY_SYMBOLS = {"eur": "€", "gbp": "£", "usd": "$"}
 PERIODS = (7, 30, 90, 365)
 PUBLIC_ENDPOINTS = {"staff.sign_in"}
 
@@ -69,17 +69,9 @@ def _settings() -> Settings:
     return settings
 
 
-def money(amount_minor: int, currency: str) -> str:
-    """Format minor units for people: 123456 eur -> "€1,234.56"."""
-    symbol = CURRENCY_SYMBOLS.get(currency.lower())
-    units, cents = divmod(abs(int(amount_minor)), 100)
-    sign = "-" if amount_minor < 0 else ""
-    number = f"{units:,}.{cents:02d}"
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency.upper()}"
-
-
-def _major_money(value: float, currency: str) -> str:
-    return money(round(value * 100), currency)
+def _chart_money(value: float, currency: str) -> str:
+    """Format a chart value (units of the currency) for people."""
+    return format_money(round(value * minor_unit_factor(currency)), currency)
 
 
 def percent(rate: float | None) -> str:
@@ -115,7 +107,7 @@ def _no_store(response: Response) -> Response:
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "money": money,
+        "money": format_money,
         "percent": percent,
         "when": when,
         "sign_out_form": ConfirmForm(),
@@ -186,8 +178,13 @@ def dashboard() -> ResponseReturnValue:
         charts.bar_chart(
             f"Net one-off revenue per month ({row.currency.upper()})",
             [label[:3] + " " + label[-2:] for label in board.month_labels],
-            [charts.Series(row.currency.upper(), [v / 100 for v in row.by_month_minor])],
-            fmt=partial(_major_money, currency=row.currency),
+            [
+                charts.Series(
+                    row.currency.upper(),
+                    [float(to_major(v, row.currency)) for v in row.by_month_minor],
+                )
+            ],
+            fmt=partial(_chart_money, currency=row.currency),
         )
         for row in board.one_off
     ]
@@ -493,8 +490,8 @@ def donations_csv() -> ResponseReturnValue:
                 donation.paid_at,
                 donation.frequency.value,
                 donation.status.value,
-                format_minor(donation.amount_minor),
-                format_minor(donation.amount_refunded_minor),
+                format_plain(donation.amount_minor, donation.currency),
+                format_plain(donation.amount_refunded_minor, donation.currency),
                 donation.currency,
                 donation.email,
                 donation.campaign,

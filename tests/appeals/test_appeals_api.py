@@ -66,6 +66,7 @@ def test_appeal_for_one_placement_follows_the_contract(client: FlaskClient) -> N
         "supporters": {"count": 5432, "display": "over 5,400"},
         "goal": 6000,
         "currency": "eur",
+        "currency_digits": 2,
         "dismiss_days": 9,
     }
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.donations.checkout import ZERO_DECIMAL_CURRENCIES, parse_major_amount
+from service.core.money import ZERO_DECIMAL_CURRENCIES, parse_major_amount
 from service.ledger.models import (
     CheckoutAttempt,
     Donation,
