@@ -40,7 +40,9 @@ REDIS_VERSION_KEY = "reader-contributions:campaign-cache-version"
 # How often an instance asks Redis whether another instance invalidated the cache.
 REDIS_CHECK_SECONDS = 1.0
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+SLUG_HINT = "use lowercase letters, digits and hyphens (up to 80)"
 VARIANT_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+VARIANT_KEY_HINT = "use lowercase letters, digits, hyphens and underscores (up to 40)"
 
 
 class CampaignError(ValueError):
@@ -300,7 +302,7 @@ def check_campaign_input(data: CampaignInput) -> None:
     """Raise CampaignError naming every field that cannot be saved."""
     errors: dict[str, str] = {}
     if not SLUG_PATTERN.match(data.slug):
-        errors["slug"] = "use lowercase letters, digits and hyphens (up to 80)"
+        errors["slug"] = SLUG_HINT
     if not data.name.strip():
         errors["name"] = "give the campaign a name"
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
@@ -329,7 +331,7 @@ def check_campaign_input(data: CampaignInput) -> None:
     for variant in data.variants:
         prefix = f"variants.{variant.key}"
         if not VARIANT_KEY_PATTERN.match(variant.key):
-            errors[prefix] = "use lowercase letters, digits, hyphens and underscores (up to 40)"
+            errors[prefix] = VARIANT_KEY_HINT
         if variant.weight < 0:
             errors[f"{prefix}.weight"] = "the weight must be zero or more"
         for placement, copy in variant.copies.items():

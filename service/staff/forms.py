@@ -28,11 +28,16 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     ValidationError,
 )
 
+from service.appeals.campaigns import (
+    SLUG_HINT,
+    SLUG_PATTERN,
+    VARIANT_KEY_HINT,
+    VARIANT_KEY_PATTERN,
+)
 from service.appeals.models import GoalBehaviour
 from service.staff.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from service.staff.models import StaffRole
 
-KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 GOAL_BEHAVIOUR_CHOICES = [
     SelectChoice(GoalBehaviour.THANK_YOU.value, "Say thank you (show the thank-you copy)"),
@@ -86,7 +91,7 @@ class VariantForm(Form):  # type: ignore[misc]
         validators=[
             Optional(),
             Length(max=40),
-            Regexp(KEY_PATTERN, message="lowercase letters, digits, - and _ only"),
+            Regexp(VARIANT_KEY_PATTERN, message=VARIANT_KEY_HINT),
         ],
     )
     weight = IntegerField(
@@ -134,7 +139,7 @@ class CampaignForm(FlaskForm):  # type: ignore[misc]
         validators=[
             DataRequired(),
             Length(max=80),
-            Regexp(KEY_PATTERN, message="lowercase letters, digits, - and _ only"),
+            Regexp(SLUG_PATTERN, message=SLUG_HINT),
         ],
     )
     active = BooleanField("Active", default=True)
