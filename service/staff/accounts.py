@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import abort
 from flask_login import UserMixin, current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.models import utcnow
@@ -33,8 +33,20 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+OWN_ACCOUNT_MESSAGE = "You cannot change your own account here; ask another admin."
+LAST_ADMIN_MESSAGE = "The service must keep at least one admin."
+
+
 class StaffError(ValueError):
     """A staff account could not be created or changed; the message says why."""
+
+
+class StaffUserNotFound(StaffError):
+    """No staff account has that id."""
+
+
+class StaffConflict(StaffError):
+    """The change would break a rule about who may do what (own account, last admin)."""
 
 
 class SignedInStaff(UserMixin):  # type: ignore[misc]
@@ -90,23 +102,65 @@ def create_staff_user(session: Session, email: str, password: str, role: StaffRo
     return user
 
 
-def set_password(session: Session, user: StaffUser, password: str) -> None:
-    """Replace a staff user's password and clear any lockout."""
-    check_password_strength(password)
-    user.password_hash = hash_password(password)
-    user.failed_sign_ins = 0
-    user.locked_until = None
+def list_staff_users(session: Session) -> list[StaffUser]:
+    """Return every staff account, by email."""
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.email)))
+
+
+def _other_account(session: Session, actor_id: int, user_id: int) -> StaffUser:
+    """Return the account an admin acts on, which is never their own."""
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise StaffUserNotFound(f"there is no staff account {user_id}")
+    if user.id == actor_id:
+        raise StaffConflict(OWN_ACCOUNT_MESSAGE)
+    return user
+
+
+def _lock_admins(session: Session) -> set[int]:
+    """Lock the admin rows until the transaction ends and return their ids.
+
+    Two admins demoting or removing each other at the same moment would each see the
+    other still an admin and leave none. Locking the admin rows first serialises such
+    changes (PostgreSQL re-reads a locked row's role once the other transaction ends;
+    SQLite allows one writer at a time anyway), so the count below is current.
+    """
+    stmt = select(StaffUser.id).where(StaffUser.role == StaffRole.ADMIN).with_for_update()
+    return set(session.scalars(stmt))
+
+
+def _keep_an_admin(admins: set[int], user: StaffUser) -> None:
+    """Refuse to take away the only admin that is left."""
+    if admins == {user.id}:
+        raise StaffConflict(LAST_ADMIN_MESSAGE)
+
+
+def change_staff_role(session: Session, actor_id: int, user_id: int, role: StaffRole) -> StaffUser:
+    """Give another staff account a role, never leaving the service without an admin."""
+    user = _other_account(session, actor_id, user_id)
+    if role is not StaffRole.ADMIN:
+        _keep_an_admin(_lock_admins(session), user)
+    user.role = role
     session.flush()
+    return user
 
 
-def count_admins(session: Session) -> int:
-    """How many admins there are (the last one may not be demoted or removed)."""
-    return int(
-        session.scalar(
-            select(func.count()).select_from(StaffUser).where(StaffUser.role == StaffRole.ADMIN)
-        )
-        or 0
-    )
+def remove_staff_user(session: Session, actor_id: int, user_id: int) -> StaffUser:
+    """Delete another staff account, never leaving the service without an admin."""
+    user = _other_account(session, actor_id, user_id)
+    _keep_an_admin(_lock_admins(session), user)
+    session.delete(user)
+    session.flush()
+    return user
+
+
+def unlock_staff_user(session: Session, actor_id: int, user_id: int) -> StaffUser:
+    """End another staff account's lockout and forget its wrong passwords."""
+    user = _other_account(session, actor_id, user_id)
+    user.locked_until = None
+    user.failed_sign_ins = 0
+    session.flush()
+    return user
 
 
 def is_locked(user: StaffUser, now: datetime) -> bool:

@@ -128,7 +128,7 @@ def test_an_admin_edits_campaign_copy_and_markup_is_removed(
 ) -> None:
     campaign = _campaign(app, variants=("a", "b"))
     invalidated: list[bool] = []
-    import service.staff.views as staff_views
+    import service.staff.views.campaigns as staff_views
 
     real = staff_views.invalidate_campaign_cache
     monkeypatch.setattr(

@@ -1,0 +1,52 @@
+"""Request helpers the staff pages share: settings, posted-form checks, paging, formats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, request, url_for
+
+from service.core.settings import Settings
+
+
+def settings() -> Settings:
+    """Return the app's settings."""
+    value: Settings = current_app.extensions["settings"]
+    return value
+
+
+def require_valid(form: Any) -> None:
+    """Refuse a posted form whose CSRF token or fields do not validate (400)."""
+    if not form.validate_on_submit():
+        abort(400, "The form expired. Please reload the page and try again.")
+
+
+def safe_next(target: str | None) -> str:
+    """Only follow a `next` that stays on our staff pages (no open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and parts.path.startswith("/staff/"):
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    return url_for("staff.dashboard")
+
+
+def page_number() -> int:
+    """Return the page asked for (1 when missing or nonsense)."""
+    return max(request.args.get("page", type=int) or 1, 1)
+
+
+def query_without_page() -> dict[str, str]:
+    """Return the query's non-empty arguments except the page, for paging links."""
+    return {k: v for k, v in request.args.items() if k != "page" and v}
+
+
+def percent(rate: float | None) -> str:
+    """Show a rate as a percentage with one decimal, or a dash when there is none."""
+    return "\u2013" if rate is None else f"{rate * 100:.1f}%"
+
+
+def when(value: datetime | None) -> str:
+    """Show a time in UTC to the minute."""
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
