@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from service.staff.accounts import (
@@ -19,6 +21,7 @@ from service.staff.accounts import (
     unlock_staff_user,
 )
 from service.staff.models import StaffRole, StaffUser
+from tests.conftest import truncate_all
 from tests.staff import factories
 from tests.staff.helpers import arranged, sign_in, token_from
 
@@ -103,3 +106,41 @@ def test_the_pages_answer_the_domains_refusals(app: Flask, client: FlaskClient) 
     assert missing.status_code == 404
     with arranged(app) as session:
         assert _admins(session) == [me.email]
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(
+    engine: Engine, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("SQLite lets one writer in at a time; the race needs row locks")
+    try:
+        with Session(engine) as arrange:
+            first = factories.staff_user(arrange, StaffRole.ADMIN, "first@paper.example")
+            second = factories.staff_user(arrange, StaffRole.ADMIN, "second@paper.example")
+            first_id, second_id = first.id, second.id
+            arrange.commit()
+        outcome: list[object] = []
+        with Session(engine) as one, Session(engine) as two:
+            # The first change holds the admin rows' locks until it commits.
+            change_staff_role(one, first_id, second_id, StaffRole.VIEWER)
+
+            def the_other_way() -> None:
+                try:
+                    change_staff_role(two, second_id, first_id, StaffRole.VIEWER)
+                    two.commit()
+                    outcome.append("demoted")
+                except StaffConflict as exc:
+                    two.rollback()
+                    outcome.append(exc)
+
+            racer = threading.Thread(target=the_other_way)
+            racer.start()
+            racer.join(timeout=1.0)
+            assert racer.is_alive(), "the second change must wait for the first's locks"
+            one.commit()
+            racer.join(timeout=10.0)
+        assert len(outcome) == 1 and isinstance(outcome[0], StaffConflict)
+        with Session(engine) as check:
+            assert _admins(check) == ["first@paper.example"]
+    finally:
+        truncate_all(engine)
