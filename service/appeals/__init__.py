@@ -9,6 +9,10 @@ from flask import Flask
 
 from service.appeals import api, beacons, demo, public, site_api, widget
 from service.appeals.campaigns import (
+    SLUG_HINT,
+    SLUG_PATTERN,
+    VARIANT_KEY_HINT,
+    VARIANT_KEY_PATTERN,
     CampaignError,
     CampaignInput,
     CopyInput,
@@ -22,6 +26,10 @@ from service.appeals.models import AppealCounter, Campaign, GoalBehaviour, Place
 from service.core.extensions import api_of
 
 __all__ = [
+    "SLUG_HINT",
+    "SLUG_PATTERN",
+    "VARIANT_KEY_HINT",
+    "VARIANT_KEY_PATTERN",
     "AppealCounter",
     "Campaign",
     "CampaignError",

@@ -28,13 +28,13 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     ValidationError,
 )
 
-from service.appeals.campaigns import (
+from service.appeals import (
     SLUG_HINT,
     SLUG_PATTERN,
     VARIANT_KEY_HINT,
     VARIANT_KEY_PATTERN,
+    GoalBehaviour,
 )
-from service.appeals.models import GoalBehaviour
 from service.staff.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from service.staff.models import StaffRole
 

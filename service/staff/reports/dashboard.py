@@ -18,15 +18,17 @@ from sqlalchemy.orm import Session
 
 from service.core.models import utcnow
 from service.core.settings import Settings
-from service.ledger.models import (
+from service.ledger import (
     Donation,
     DonationStatus,
     Frequency,
     MonthlyDonation,
     MonthlyStatus,
     Supporter,
+    count_supporters,
+    describe_count,
+    display_count,
 )
-from service.ledger.supporters import count_supporters, describe_count, display_count
 
 MONTHS = 12
 WEEKS = 12

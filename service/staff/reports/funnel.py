@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from service.appeals.models import AppealCounter
-from service.ledger.models import CheckoutAttempt, Donation, Frequency, MonthlyDonation
+from service.appeals import AppealCounter
+from service.ledger import CheckoutAttempt, Donation, Frequency, MonthlyDonation
 
 # Below this many impressions per variant an A/B difference is not worth testing.
 MIN_IMPRESSIONS_FOR_TEST = 1000

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.appeals.models import Campaign
-from service.ledger.models import (
+from service.appeals import Campaign
+from service.ledger import (
     Donation,
     DonationStatus,
     EventOutcome,

@@ -8,19 +8,21 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service.appeals import decision as appeals
-from service.appeals.campaigns import (
+from service.appeals import (
+    Campaign,
     CampaignError,
     CampaignInput,
     CopyInput,
+    GoalBehaviour,
+    Placement,
     VariantInput,
+    fill,
     invalidate_campaign_cache,
+    save_campaign,
 )
-from service.appeals.editing import save_campaign
-from service.appeals.models import Campaign, GoalBehaviour, Placement
 from service.core.extensions import db
 from service.core.models import utcnow
-from service.ledger.supporters import display_count
+from service.ledger import display_count
 from service.staff import reports
 from service.staff.accounts import require_role
 from service.staff.forms import CampaignForm
@@ -163,7 +165,7 @@ def _edit_campaign(campaign: Campaign | None) -> ResponseReturnValue:
         errors=errors,
         supporters_display=display_count(count.count),
         supporters_count=count.count,
-        fill=appeals.fill,
+        fill=fill,
     ), status
 
 

@@ -8,8 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service.core.extensions import db
-from service.ledger.inbox import replay_event
-from service.ledger.models import EventOutcome, StripeEvent
+from service.ledger import EventOutcome, StripeEvent, replay_event
 from service.staff import reports
 from service.staff.accounts import require_role
 from service.staff.forms import ConfirmForm

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from service.core.extensions import db
 from service.core.models import utcnow
 from service.core.money import format_plain
-from service.ledger.models import DonationStatus, Frequency
+from service.ledger import DonationStatus, Frequency
 from service.staff import reports
 from service.staff.csv_export import csv_response
 from service.staff.views.common import page_number, settings
