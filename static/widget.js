@@ -446,7 +446,7 @@
     var answer = {
       show: false, reason: "", placement: p, campaign: null, variant: null, heading: null,
       body: null, cta: null, supporters: doc.supporters, goal: null, currency: doc.currency,
-      dismiss_days: doc.dismiss_days
+      currency_digits: doc.currency_digits, dismiss_days: doc.dismiss_days
     };
     function no(reason, slug) { answer.reason = reason; answer.campaign = slug || null; return answer; }
     article = { section: norm(article.section), tags: (article.tags || []).map(norm) };

@@ -174,6 +174,10 @@ class SiteDocumentSchema(Schema):
     version = fields.Integer(required=True)
     available = fields.Boolean(required=True, metadata={"description": "False: database away"})
     currency = fields.String(required=True)
+    currency_digits = fields.Integer(
+        required=True,
+        metadata={"description": "Decimals in the currency as Stripe counts them (0 for jpy)"},
+    )
     dismiss_days = fields.Integer(required=True)
     supporters = fields.Nested(AppealSupportersSchema, required=True)
     campaigns = fields.List(fields.Nested(SiteCampaignSchema), required=True)

@@ -27,6 +27,7 @@ from service.appeals.decision import (
     goal_reached_hides,
     shown_appeal,
 )
+from service.core.money import decimal_digits
 
 # The widget keeps its reader bucket in 0-99 (coarse on purpose); the document says
 # which variant each bucket sees, so the browser needs no hash function.
@@ -99,6 +100,8 @@ def site_document(
         "version": DOCUMENT_VERSION,
         "available": True,
         "currency": currency,
+        # The widget scales amounts by this: 0 for zero-decimal currencies such as jpy.
+        "currency_digits": decimal_digits(currency),
         "dismiss_days": dismiss_days,
         "supporters": {"count": supporter_count, "display": shown_count},
         "campaigns": [_campaign(c, supporter_count, shown_count) for c in ordered],
@@ -111,6 +114,8 @@ def unavailable_document(*, currency: str, dismiss_days: int) -> dict[str, Any]:
         "version": DOCUMENT_VERSION,
         "available": False,
         "currency": currency,
+        # The widget scales amounts by this: 0 for zero-decimal currencies such as jpy.
+        "currency_digits": decimal_digits(currency),
         "dismiss_days": dismiss_days,
         "supporters": {"count": 0, "display": "0"},
         "campaigns": [],

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.appeals.campaigns import invalidate_campaign_cache, update_campaign
 from service.appeals.models import AppealCounter, Campaign
-from service.appeals.site import READER_BUCKETS
+from service.appeals.site import READER_BUCKETS, site_document, unavailable_document
 from tests.appeals.factories import campaign_input, make_campaign
 from tests.faults.switch import app_without_database
 
@@ -42,6 +42,7 @@ def test_the_site_document_has_every_campaign_ready_to_decide(client: FlaskClien
     assert document is not None
     assert document["available"] is True
     assert document["currency"] == "eur" and document["dismiss_days"] == 9
+    assert document["currency_digits"] == 2
     assert document["supporters"] == {"count": 5432, "display": "over 5,400"}
     (winter,) = document["campaigns"]
     assert winter["slug"] == "winter" and winter["exclude_sections"] == ["tragedy"]
@@ -174,3 +175,9 @@ def test_a_bad_batch_is_refused_and_nothing_counted(
     response = client.post("/api/v1/appeal-events/batch", data=body, content_type="text/plain")
     assert response.status_code == status
     assert session.scalars(select(AppealCounter)).first() is None
+
+
+def test_the_site_document_tells_the_widget_a_currencys_digits() -> None:
+    # The widget turns preset and typed amounts into minor units with these digits.
+    assert site_document([], 0, currency="jpy", dismiss_days=7)["currency_digits"] == 0
+    assert unavailable_document(currency="usd", dismiss_days=7)["currency_digits"] == 2
