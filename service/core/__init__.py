@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.core import cli, cors, errors, health, logging_setup, security_headers
+from service.core import cli, cors, errors, health, input_guard, logging_setup, security_headers
 from service.core.extensions import init_extensions
 from service.core.settings import Settings
 
@@ -15,6 +15,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     logging_setup.configure(app, settings)
     init_extensions(app, settings)
     errors.init_app(app)
+    input_guard.init_app(app)
     cors.init_app(app, settings)
     security_headers.init_app(app, settings)
     app.register_blueprint(health.bp)

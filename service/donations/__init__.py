@@ -5,9 +5,13 @@ Other features import only what this package exports below.
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 
 from service.core.extensions import api_of
+from service.core.input_guard import LINE_CHARACTER
+from service.core.settings import Settings
 from service.donations import api
 from service.donations.api import (
     STRIPE_DOWN_MESSAGE,
@@ -46,3 +50,24 @@ __all__ = [
 def init_app(app: Flask) -> None:
     """Register the checkout API."""
     api_of(app).register_blueprint(api.blp)
+    _document_settings(app)
+
+
+def _document_settings(app: Flask) -> None:
+    """Put this deployment's currencies, limits and origins into the OpenAPI document.
+
+    The schema classes are built before any settings exist; without this the document
+    would allow amounts, currencies and return URLs the API then refuses.
+    """
+    settings: Settings = app.extensions["settings"]
+    request_schema = api_of(app).spec.components.schemas["CheckoutRequest"]["properties"]
+    limits = settings.currency_limits.values()
+    request_schema["amount"].update(
+        minimum=min(limit.minimum for limit in limits),
+        maximum=max(limit.maximum for limit in limits),
+    )
+    request_schema["currency"]["enum"] = [*settings.supported_currencies, None]
+    origins = "|".join(
+        re.escape(origin) for origin in (settings.public_origin, *settings.allowed_embed_origins)
+    )
+    request_schema["return_url"]["pattern"] = f"^(?:{origins})(?:[/?#]{LINE_CHARACTER}*)?$"

@@ -17,6 +17,7 @@ from marshmallow import (
 )
 
 from service.appeals import Placement
+from service.core.input_guard import LINE_PATTERN, clean_line
 from service.core.money import decimal_digits, parse_major_amount
 from service.core.settings import Settings
 from service.donations.checkout import (
@@ -36,7 +37,10 @@ def _settings() -> Settings:
 
 def _optional_text(maximum: int) -> fields.String:
     return fields.String(
-        load_default=None, validate=validate.Length(min=1, max=maximum), allow_none=True
+        load_default=None,
+        validate=[validate.Length(min=1, max=maximum), clean_line],
+        allow_none=True,
+        metadata={"pattern": LINE_PATTERN},
     )
 
 
@@ -149,12 +153,12 @@ class SupportFormSchema(Schema):
         validate=validate.OneOf([f.value for f in Frequency], error="Choose once-off or monthly."),
         error_messages={"required": "Choose once-off or monthly."},
     )
-    amount_monthly = fields.String(load_default="")
-    amount_one_off = fields.String(load_default="")
-    custom_amount = fields.String(load_default="", validate=validate.Length(max=20))
-    attempt = fields.String(load_default=None, validate=validate.Length(max=36))
+    amount_monthly = fields.String(load_default="", validate=[validate.Length(max=20), clean_line])
+    amount_one_off = fields.String(load_default="", validate=[validate.Length(max=20), clean_line])
+    custom_amount = fields.String(load_default="", validate=[validate.Length(max=20), clean_line])
+    attempt = fields.String(load_default=None, validate=[validate.Length(max=36), clean_line])
     # The honeypot: hidden from people, filled in by naive bots.
-    website = fields.String(load_default="")
+    website = fields.String(load_default="", validate=validate.Length(max=200))
     campaign = _optional_text(80)
     variant = _optional_text(40)
     placement = fields.String(

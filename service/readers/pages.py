@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from service import stripe_gateway
 from service.core.extensions import db
+from service.core.input_guard import checks_own_fields
 from service.core.money import currency_symbol, decimal_digits, format_money
 from service.core.settings import Settings
 from service.donations import (
@@ -109,16 +110,26 @@ def support_page() -> ResponseReturnValue:
     return render_support_page(values)
 
 
+# Fields whose messages the page shows under another name.
+_SHOWN_AS = {"amount_monthly": "amount", "amount_one_off": "amount", "custom_amount": "amount"}
+_SHOWN_FIELDS = {"frequency", "amount", "website"}
+
+
 def _first_messages(messages: Mapping[str, Any]) -> dict[str, str]:
     flat: dict[str, str] = {}
     for field, value in messages.items():
         while isinstance(value, list | tuple) and value:
             value = value[0]
-        flat[field] = str(value)
+        shown = _SHOWN_AS.get(field, field)
+        if shown not in _SHOWN_FIELDS:
+            # Hidden inputs (campaign, attempt, ...) have no place of their own on the page.
+            value, shown = f"{field}: {value}", "form"
+        flat.setdefault(shown, str(value))
     return flat
 
 
 @bp.post("/support/checkout")
+@checks_own_fields
 @checkout_rate_limits
 def support_checkout() -> ResponseReturnValue:
     """The no-JavaScript form: validate, open Stripe Checkout and send the reader there."""
@@ -128,6 +139,8 @@ def support_checkout() -> ResponseReturnValue:
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {"_": error.messages}
         errors = _first_messages(messages)
+        # Never echo back what could not be taken.
+        form = {key: value for key, value in form.items() if key not in messages}
         if "website" in errors:
             # A filled honeypot: say so plainly and clear it, in case it was autofill.
             errors["form"] = errors.pop("website")

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, request, url_for
 
+from service.core.input_guard import refuse_parameter
 from service.core.settings import Settings
 
 
@@ -32,9 +33,20 @@ def safe_next(target: str | None) -> str:
     return url_for("staff.dashboard")
 
 
+# Far past any real list; a bigger offset overflows PostgreSQL's bigint.
+MAX_PAGE = 100_000
+
+
 def page_number() -> int:
-    """Return the page asked for (1 when missing or nonsense)."""
-    return max(request.args.get("page", type=int) or 1, 1)
+    """Return the page asked for; 1, and a message on the page, when out of range."""
+    raw = request.args.get("page", "")
+    if not raw:
+        return 1
+    page = int(raw) if raw.isdigit() and len(raw) <= 6 else 0
+    if not 1 <= page <= MAX_PAGE:
+        refuse_parameter("page", f"Page numbers go from 1 to {MAX_PAGE:,}; showing the first.")
+        return 1
+    return page
 
 
 def query_without_page() -> dict[str, str]:

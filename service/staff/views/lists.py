@@ -10,6 +10,7 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from service.core.extensions import db
+from service.core.input_guard import refuse_parameter
 from service.core.models import utcnow
 from service.core.money import format_plain
 from service.ledger import DonationStatus, Frequency
@@ -26,11 +27,26 @@ def _supporter_filters() -> reports.SupporterFilters:
     )
 
 
+# Dates outside these years are typos (and 9999-12-31 plus a day overflows).
+DATE_YEARS = range(1900, 3000)
+
+
 def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
+    raw = request.args.get(name, "")
+    if not raw:
         return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day is None or day.year not in DATE_YEARS:
+        refuse_parameter(
+            name,
+            f"Enter dates as YYYY-MM-DD between {DATE_YEARS.start} and "
+            f"{DATE_YEARS.stop - 1}; {raw[:20]!r} was ignored.",
+        )
+        return None
+    return day
 
 
 def _donation_filters() -> reports.DonationFilters:
