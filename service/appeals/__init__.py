@@ -8,7 +8,10 @@ from __future__ import annotations
 from flask import Flask
 
 from service.appeals import api, beacons, demo, public, site_api, widget
-from service.appeals.campaigns import (
+from service.appeals.cache import invalidate_campaign_cache
+from service.appeals.decision import fill
+from service.appeals.demo import seed_demo
+from service.appeals.editing import (
     SLUG_HINT,
     SLUG_PATTERN,
     VARIANT_KEY_HINT,
@@ -17,11 +20,8 @@ from service.appeals.campaigns import (
     CampaignInput,
     CopyInput,
     VariantInput,
-    invalidate_campaign_cache,
+    save_campaign,
 )
-from service.appeals.decision import fill
-from service.appeals.demo import seed_demo
-from service.appeals.editing import save_campaign
 from service.appeals.models import AppealCounter, Campaign, GoalBehaviour, Placement
 from service.core.extensions import api_of
 

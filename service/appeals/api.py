@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.appeals.campaigns import get_appeal_snapshot
+from service.appeals.cache import get_appeal_snapshot
 from service.appeals.counters import record_appeal_event
 from service.appeals.decision import AppealDecision, ArticleContext, ReaderState, decide_appeal
 from service.appeals.schemas import (

@@ -19,7 +19,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.appeals.api import APPEAL_EVENT_RATE_LIMIT
-from service.appeals.campaigns import get_appeal_snapshot
+from service.appeals.cache import get_appeal_snapshot
 from service.appeals.counters import record_appeal_event
 from service.appeals.schemas import AppealEventSchema
 from service.core.extensions import db, limiter

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.appeals.campaigns import CampaignInput, CopyInput, VariantInput, create_campaign
+from service.appeals.editing import CampaignInput, CopyInput, VariantInput, create_campaign
 from service.appeals.models import Campaign
 
 DEMO_CAMPAIGN_SLUG = "harbour-courier-winter-appeal"

@@ -1,27 +1,196 @@
-"""Staff edits to campaigns: every piece of copy reduced to plain text before saving.
+"""Staff edits to campaigns: the input, its rules, and saving it as plain text.
 
-Validation and storage are service.campaigns' (create_campaign / update_campaign); this
-module makes sure nothing executable reaches a publisher's page through the copy.
+`save_campaign` is the one way staff input reaches the tables: every piece of copy is
+reduced to plain text (nothing executable reaches a publisher's page), then checked
+(`check_campaign_input`) and created or updated; it flushes, never commits. Callers
+invalidate the appeal cache (service.appeals.cache) after saving.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import nh3
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.appeals.campaigns import (
-    CampaignInput,
-    CopyInput,
-    VariantInput,
-    create_campaign,
-    update_campaign,
-)
-from service.appeals.models import Campaign
+from service.appeals.decision import GOAL_BEHAVIOURS, PLACEMENTS, normalise
+from service.appeals.models import AppealCopy, Campaign, CampaignVariant, GoalBehaviour, Placement
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+SLUG_HINT = "use lowercase letters, digits and hyphens (up to 80)"
+VARIANT_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+VARIANT_KEY_HINT = "use lowercase letters, digits, hyphens and underscores (up to 40)"
+
+
+class CampaignError(ValueError):
+    """Campaign input that cannot be saved, with a message per field."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = dict(errors)
+
+
+@dataclass(frozen=True)
+class CopyInput:
+    heading: str
+    body: str
+    cta: str
+
+
+@dataclass(frozen=True)
+class VariantInput:
+    key: str
+    weight: int = 1
+    copies: Mapping[str, CopyInput] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CampaignInput:
+    """Everything staff edit about a campaign; variants replace the existing ones."""
+
+    slug: str
+    name: str
+    variants: Sequence[VariantInput]
+    active: bool = True
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    priority: int = 0
+    goal_supporters: int | None = None
+    goal_behaviour: str = "thank_you"
+    goal_step: int | None = None
+    thank_you_heading: str | None = None
+    thank_you_body: str | None = None
+    include_sections: Sequence[str] = ()
+    exclude_sections: Sequence[str] = ()
+    include_tags: Sequence[str] = ()
+    exclude_tags: Sequence[str] = ()
+    min_articles_read: int = 0
+
+
+def check_campaign_input(data: CampaignInput) -> None:
+    """Raise CampaignError naming every field that cannot be saved."""
+    errors: dict[str, str] = {}
+    if not SLUG_PATTERN.match(data.slug):
+        errors["slug"] = SLUG_HINT
+    if not data.name.strip():
+        errors["name"] = "give the campaign a name"
+    if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
+        errors["ends_at"] = "the end must be after the start"
+    for name in ("starts_at", "ends_at"):
+        value = getattr(data, name)
+        if value is not None and value.tzinfo is None:
+            errors[name] = "give a timezone-aware (UTC) time"
+    if data.goal_supporters is not None and data.goal_supporters <= 0:
+        errors["goal_supporters"] = "the goal must be a positive number of supporters"
+    if data.goal_behaviour not in GOAL_BEHAVIOURS:
+        errors["goal_behaviour"] = f"choose one of {', '.join(GOAL_BEHAVIOURS)}"
+    if data.goal_behaviour == "next_goal" and not (data.goal_step and data.goal_step > 0):
+        errors["goal_step"] = "a next goal needs a positive step"
+    texts = [c.body for v in data.variants for c in v.copies.values()]
+    texts += [c.heading for v in data.variants for c in v.copies.values()]
+    if data.goal_supporters is None and any("{goal}" in t for t in texts):
+        errors["goal_supporters"] = "the copy mentions {goal}: set a goal or reword it"
+    if data.min_articles_read < 0:
+        errors["min_articles_read"] = "must be zero or more"
+    if not data.variants:
+        errors["variants"] = "add at least one variant"
+    keys = [v.key for v in data.variants]
+    if len(set(keys)) != len(keys):
+        errors["variants"] = "variant keys must be different"
+    for variant in data.variants:
+        prefix = f"variants.{variant.key}"
+        if not VARIANT_KEY_PATTERN.match(variant.key):
+            errors[prefix] = VARIANT_KEY_HINT
+        if variant.weight < 0:
+            errors[f"{prefix}.weight"] = "the weight must be zero or more"
+        for placement, copy in variant.copies.items():
+            if placement not in PLACEMENTS:
+                errors[f"{prefix}.{placement}"] = "placement must be top or bottom"
+            elif not (copy.heading.strip() and copy.body.strip() and copy.cta.strip()):
+                errors[f"{prefix}.{placement}"] = "heading, body and call to action are needed"
+    if data.variants and sum(max(v.weight, 0) for v in data.variants) == 0:
+        errors["variants"] = "at least one variant needs a weight above zero"
+    if errors:
+        raise CampaignError(errors)
+
+
+def create_campaign(session: Session, data: CampaignInput) -> Campaign:
+    """Add a campaign with its variants and copy; flush, never commit."""
+    check_campaign_input(data)
+    if session.scalar(select(Campaign.id).where(Campaign.slug == data.slug)) is not None:
+        raise CampaignError({"slug": "another campaign already uses this slug"})
+    campaign = Campaign(slug=data.slug)
+    session.add(campaign)
+    _apply(session, campaign, data)
+    session.flush()
+    return campaign
+
+
+def update_campaign(session: Session, campaign: Campaign, data: CampaignInput) -> Campaign:
+    """Replace a campaign's settings, variants and copy; flush, never commit."""
+    check_campaign_input(data)
+    if data.slug != campaign.slug:
+        clash = session.scalar(
+            select(Campaign.id).where(Campaign.slug == data.slug, Campaign.id != campaign.id)
+        )
+        if clash is not None:
+            raise CampaignError({"slug": "another campaign already uses this slug"})
+    _apply(session, campaign, data)
+    session.flush()
+    return campaign
+
+
+def _apply(session: Session, campaign: Campaign, data: CampaignInput) -> None:
+    campaign.slug = data.slug
+    campaign.name = data.name.strip()
+    campaign.active = data.active
+    campaign.starts_at = data.starts_at
+    campaign.ends_at = data.ends_at
+    campaign.priority = data.priority
+    campaign.goal_supporters = data.goal_supporters
+    campaign.goal_behaviour = GoalBehaviour(data.goal_behaviour)
+    campaign.goal_step = data.goal_step
+    campaign.thank_you_heading = data.thank_you_heading or None
+    campaign.thank_you_body = data.thank_you_body or None
+    campaign.include_sections = _labels(data.include_sections)
+    campaign.exclude_sections = _labels(data.exclude_sections)
+    campaign.include_tags = _labels(data.include_tags)
+    campaign.exclude_tags = _labels(data.exclude_tags)
+    campaign.min_articles_read = data.min_articles_read
+
+    existing = {variant.key: variant for variant in campaign.variants}
+    wanted = {variant.key for variant in data.variants}
+    for key, variant in existing.items():
+        if key not in wanted:
+            campaign.variants.remove(variant)
+    # Removed rows must be gone before a re-added key hits the unique constraint.
+    session.flush()
+    for item in data.variants:
+        variant = existing.get(item.key) or CampaignVariant(key=item.key)
+        if variant not in campaign.variants:
+            campaign.variants.append(variant)
+        variant.weight = item.weight
+        copies = {copy.placement.value: copy for copy in variant.copies}
+        for placement, copy in copies.items():
+            if placement not in item.copies:
+                variant.copies.remove(copy)
+        for placement, text in item.copies.items():
+            row = copies.get(placement) or AppealCopy(placement=Placement(placement))
+            if row not in variant.copies:
+                variant.copies.append(row)
+            row.heading, row.body, row.cta = text.heading, text.body, text.cta
+
+
+def _labels(values: Sequence[str]) -> list[str]:
+    return sorted({normalise(v) for v in values if v.strip()})
+
+
+# --------------------------------------------------------------- plain-text copy
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
@@ -94,7 +263,7 @@ def sanitise_campaign_input(data: CampaignInput) -> CampaignInput:
 def save_campaign(session: Session, campaign: Campaign | None, data: CampaignInput) -> Campaign:
     """Create or update a campaign from staff input, copy sanitised; flush, never commit.
 
-    Raises service.campaigns.CampaignError (a message per field) when it cannot be saved,
+    Raises CampaignError (a message per field) when it cannot be saved,
     including copy that is empty once its markup is removed.
     """
     clean = sanitise_campaign_input(data)

@@ -23,7 +23,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import parse_accept_header, parse_etags
 
-from service.appeals.campaigns import get_appeal_snapshot
+from service.appeals.cache import get_appeal_snapshot
 from service.appeals.site import EncodedDocument, site_document, unavailable_document
 from service.core.settings import Settings
 from service.ledger import display_count

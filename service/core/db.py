@@ -10,11 +10,11 @@ that commits or rolls back, and `commit_early` is the one way to commit mid-requ
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -110,6 +110,18 @@ class Database:
             session.rollback()
             raise
         session.commit()
+
+    def after_commit(self, callback: Callable[[], object]) -> bool:
+        """Run `callback` once when this app context's open session next commits.
+
+        Returns False (and registers nothing) when no session is open: nothing of this
+        context is waiting to be committed.
+        """
+        session: Session | None = g.get("_db_session") if has_app_context() else None
+        if session is None:
+            return False
+        event.listen(session, "after_commit", lambda _session: callback(), once=True)
+        return True
 
     def bind_sessions(self, app: Flask, bind: Any, **options: Any) -> None:
         """Point new sessions at another bind (tests wrap each test in a transaction)."""

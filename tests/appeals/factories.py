@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.appeals.campaigns import CampaignInput, CopyInput, VariantInput, create_campaign
+from service.appeals.editing import CampaignInput, CopyInput, VariantInput, create_campaign
 from service.appeals.models import Campaign
 
 TOP = CopyInput("We need your help now", "Already {supporters} readers give.", "Contribute")

@@ -1,35 +1,18 @@
-"""Loading campaigns into specs, the appeal cache, and the create/update helpers."""
+"""Loading campaigns into specs, and the create/update helpers with their rules."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from flask import Flask
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from service.appeals.campaigns import (
-    AppealCache,
-    CampaignError,
-    CopyInput,
-    VariantInput,
-    get_appeal_snapshot,
-    invalidate_campaign_cache,
-    load_campaign_specs,
-    update_campaign,
-)
+from service.appeals.campaigns import load_campaign_specs
 from service.appeals.decision import Copy, VariantSpec
+from service.appeals.editing import CampaignError, CopyInput, VariantInput, update_campaign
 from service.appeals.models import AppealCopy, CampaignVariant
-from service.core.extensions import db
 from service.core.models import utcnow
 from tests.appeals.factories import BOTTOM, TOP, campaign_input, make_campaign
-from tests.live import reserve_port
 
 
 def test_load_campaign_specs_keeps_active_running_campaigns(session: Session) -> None:
@@ -97,6 +80,13 @@ def test_create_rejects_bad_input_with_a_message_per_field(session: Session) -> 
         make_campaign(session)
 
 
+def test_a_negative_minimum_of_articles_is_refused(session: Session) -> None:
+    with pytest.raises(CampaignError) as caught:
+        make_campaign(session, min_articles_read=-1)
+    assert caught.value.errors == {"min_articles_read": "must be zero or more"}
+    assert make_campaign(session, min_articles_read=0).min_articles_read == 0
+
+
 def test_update_replaces_variants_and_copy(session: Session) -> None:
     campaign = make_campaign(
         session,
@@ -122,108 +112,3 @@ def test_update_replaces_variants_and_copy(session: Session) -> None:
     # The removed variant and copy rows are gone, not orphaned.
     assert session.query(CampaignVariant).count() == 2
     assert session.query(AppealCopy).count() == 2
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_cache_reloads_after_its_ttl_and_when_invalidated() -> None:
-    clock, loads = Clock(), []
-
-    def load() -> tuple[tuple[Any, ...], int]:
-        loads.append(clock.now)
-        return (), len(loads)
-
-    cache = AppealCache(ttl=30, clock=clock)
-    assert cache.get(load).supporter_count == 1
-    clock.now += 29
-    assert cache.get(load).supporter_count == 1
-    clock.now += 1
-    assert cache.get(load).supporter_count == 2
-    cache.invalidate()
-    assert cache.get(load).supporter_count == 3
-    assert len(loads) == 3
-
-
-def test_cache_keeps_serving_the_old_snapshot_when_a_reload_fails() -> None:
-    clock = Clock()
-    cache = AppealCache(ttl=30, clock=clock)
-    assert cache.get(lambda: ((), 7)).supporter_count == 7
-    clock.now += 31
-
-    def broken() -> tuple[tuple[Any, ...], int]:
-        raise OperationalError("SELECT", {}, Exception("database is away"))
-
-    assert cache.get(broken).supporter_count == 7
-    fresh = AppealCache(ttl=30, clock=clock)
-    with pytest.raises(OperationalError):
-        fresh.get(broken)
-
-
-def test_snapshot_reads_campaigns_and_count_and_invalidation_after_commit(app: Flask) -> None:
-    with app.test_request_context():
-        assert get_appeal_snapshot().campaigns == ()
-        make_campaign(db.session)
-        # Cached: the new campaign is not seen until invalidated.
-        assert get_appeal_snapshot().campaigns == ()
-        invalidate_campaign_cache()
-        db.session.commit()
-        assert [c.slug for c in get_appeal_snapshot().campaigns] == ["winter"]
-
-
-def test_invalidation_reaches_the_cache_again_when_the_request_commits(app: Flask) -> None:
-    with app.test_request_context():
-        make_campaign(db.session)
-        invalidate_campaign_cache()
-        # Another request re-caches before this one commits...
-        first = get_appeal_snapshot()
-        db.session.commit()
-        # ...and the commit drops that snapshot, so the next read is fresh.
-        assert get_appeal_snapshot().generation == first.generation + 1
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.fail("the Redis version-stamp test needs redis-server (Debian package redis-server)")
-    port = reserve_port()
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    import redis
-
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=5)
-
-
-def test_redis_version_stamp_invalidates_every_instance(redis_url: str) -> None:
-    clock = Clock()
-    one = AppealCache(ttl=30, redis_url=redis_url, clock=clock)
-    two = AppealCache(ttl=30, redis_url=redis_url, clock=clock)
-    counts = iter(range(100))
-
-    def load() -> tuple[tuple[Any, ...], int]:
-        return (), next(counts)
-
-    one.get(load)
-    first = two.get(load).supporter_count
-    clock.now += 1
-    assert two.get(load).supporter_count == first  # version seen, nothing changed
-    one.invalidate()
-    clock.now += 1
-    assert two.get(load).supporter_count > first

@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.appeals.campaigns import invalidate_campaign_cache, update_campaign
+from service.appeals.cache import invalidate_campaign_cache
+from service.appeals.editing import update_campaign
 from service.appeals.models import AppealCounter, Campaign
 from service.appeals.site import READER_BUCKETS, site_document, unavailable_document
 from tests.appeals.factories import campaign_input, make_campaign

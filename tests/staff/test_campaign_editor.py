@@ -36,7 +36,7 @@ def test_labels_are_lowercase_unique_and_plain() -> None:
 
 
 def test_copy_that_is_only_markup_is_refused(session: Session) -> None:
-    from service.appeals.campaigns import CampaignError, CampaignInput, CopyInput, VariantInput
+    from service.appeals.editing import CampaignError, CampaignInput, CopyInput, VariantInput
 
     data = CampaignInput(
         slug="sneaky",
@@ -53,7 +53,7 @@ def test_copy_that_is_only_markup_is_refused(session: Session) -> None:
 
 
 def test_saved_copy_is_plain_text(session: Session) -> None:
-    from service.appeals.campaigns import CampaignInput, CopyInput, VariantInput
+    from service.appeals.editing import CampaignInput, CopyInput, VariantInput
 
     data = CampaignInput(
         slug="plain",

@@ -6,7 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from service.appeals.campaigns import SLUG_HINT, VARIANT_KEY_HINT
+from service.appeals.editing import SLUG_HINT, VARIANT_KEY_HINT
 from service.appeals.models import Campaign
 from service.staff.forms import CampaignForm
 from service.staff.models import StaffRole
