@@ -123,17 +123,19 @@ def _edit_form_data(html: str) -> dict[str, str]:
     return data
 
 
+APPEAL_QUERY = (
+    "/api/v1/appeal?placement=top&article_id=a1&section=news&tags=politics"
+    "&articles_read=3&reader=42"
+)
+
+
 def test_an_admin_edits_campaign_copy_and_markup_is_removed(
-    app: Flask, client: FlaskClient, admin: StaffUser, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, admin: StaffUser
 ) -> None:
     campaign = _campaign(app, variants=("a", "b"))
-    invalidated: list[bool] = []
-    import service.staff.views.campaigns as staff_views
-
-    real = staff_views.invalidate_campaign_cache
-    monkeypatch.setattr(
-        staff_views, "invalidate_campaign_cache", lambda: (invalidated.append(True), real())
-    )
+    # Readers' appeal answers are now cached (APPEAL_CACHE_SECONDS, 30 s by default).
+    before = client.get(APPEAL_QUERY).json
+    assert before is not None and before["heading"] == f"{before['variant']} top heading"
     page = client.get(f"/staff/campaigns/{campaign.id}/edit")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -141,13 +143,17 @@ def test_an_admin_edits_campaign_copy_and_markup_is_removed(
     data = _edit_form_data(html)
     data["variants-0-top_heading"] = 'Help us <script>alert("x")</script>now'
     data["variants-0-top_body"] = "<img src=x onerror=alert(1)>Join {supporters} &lt;b&gt;readers"
+    data["variants-1-top_heading"] = "Be part of it"
     data["variants-1-weight"] = "3"
     data["include_tags"] = "Politics, Housing ,politics"
     response = client.post(f"/staff/campaigns/{campaign.id}/edit", data=data)
     assert response.status_code == 302, re.findall(
         r"class=\"error\">([^<]*)<", response.get_data(as_text=True)
     )
-    assert invalidated == [True]
+    # The very next appeal answer carries the saved copy: saving dropped the cache.
+    after = client.get(APPEAL_QUERY).json
+    assert after is not None
+    assert after["heading"] == {"a": "Help us now", "b": "Be part of it"}[after["variant"]]
     with arranged(app) as session:
         saved = session.get(Campaign, campaign.id)
         assert saved is not None
@@ -158,6 +164,31 @@ def test_an_admin_edits_campaign_copy_and_markup_is_removed(
         assert "<" not in top.body + top.heading
         assert next(v for v in saved.variants if v.key == "b").weight == 3
         assert saved.include_tags == ["housing", "politics"]
+
+
+def test_the_editor_refuses_a_negative_minimum_of_articles(
+    app: Flask, client: FlaskClient, admin: StaffUser
+) -> None:
+    token = token_from(client, "/staff/campaigns/new")
+    data = {
+        "csrf_token": token,
+        "name": "Loyal readers",
+        "slug": "loyal",
+        "goal_behaviour": "thank_you",
+        "min_articles_read": "-1",
+        "variants-0-key": "a",
+        "variants-0-weight": "1",
+        "variants-0-top_heading": "We need your help",
+        "variants-0-top_body": "{supporters} readers already give.",
+        "variants-0-top_cta": "Contribute",
+    }
+    response = client.post("/staff/campaigns/new", data=data)
+    assert response.status_code == 422
+    assert "Number must be between 0 and 1000" in response.get_data(as_text=True)
+    with arranged(app) as session:
+        assert session.scalar(select(Campaign).where(Campaign.slug == "loyal")) is None
+    data["min_articles_read"] = "0"
+    assert client.post("/staff/campaigns/new", data=data).status_code == 302
 
 
 def test_an_admin_creates_a_campaign(app: Flask, client: FlaskClient, admin: StaffUser) -> None:
