@@ -11,12 +11,18 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]' || exit 1
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the pinned requirements or the project metadata change.
-$(VENV)/.installed: $(BIN)/python requirements/dev.txt pyproject.toml
+# Two stamps, reinstalled only when their pins or the project metadata change: `make run`
+# needs the runtime pins alone; `make test` adds the test toolchain on top (pip skips
+# what the runtime stamp already installed), so neither order installs anything twice.
+$(VENV)/.installed-main: $(BIN)/python requirements/main.txt pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/main.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-main requirements/dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed-dev
 
 # Browser tests drive Debian's Chromium through Playwright (Playwright's own browser
 # download cannot work offline). Installed once, when we are allowed to.
@@ -30,7 +36,7 @@ browser:
 	    echo "The browser tests need Chromium: install Debian's 'chromium' package (or set CHROMIUM_PATH)." >&2; exit 1; \
 	  fi; }
 
-run: install
+run: $(VENV)/.installed-main
 	$(BIN)/python -m devserver --port $(PORT)
 
 lint: install

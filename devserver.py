@@ -1,9 +1,12 @@
 """`make run`: check the set-up, migrate, start the demo pieces and serve locally.
 
-Without STRIPE_SECRET_KEY it serves the Stripe sandbox (a test double of Stripe) on
-127.0.0.1:12111 from this process, points the service at it, wires its webhooks to
-/webhooks/stripe and seeds the demo campaign. With a key it talks to Stripe. One job
-worker thread runs inside the process (production runs `flask --app service worker`).
+Settings come from the environment, then from .env for what the environment leaves unset
+(loaded when service.core.settings is imported). Without STRIPE_SECRET_KEY it serves the
+Stripe sandbox (a test double of Stripe) on 127.0.0.1:12111 from this process, points the
+service at it, wires its webhooks to /webhooks/stripe and seeds the demo campaign; it
+signs them with STRIPE_WEBHOOK_SECRET when that is set, else with a fresh secret. With a
+key it talks to Stripe. One job worker thread runs inside the process (production runs
+`flask --app service worker`).
 """
 
 from __future__ import annotations
@@ -56,7 +59,11 @@ def check_database(url: str) -> None:
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """Return True when we could serve on host:port, as werkzeug will bind it."""
     with socket.socket() as sock:
+        # Werkzeug binds with SO_REUSEADDR, so a port held only by a previous run's
+        # connections in TIME_WAIT is free for it; only a listener makes it busy.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -64,13 +71,18 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def use_sandbox_environment(host: str, port: int, sandbox_port: int) -> None:
-    """Point the service at a local Stripe sandbox (only when no Stripe key is set)."""
+def use_sandbox_environment(host: str, port: int, sandbox_port: int) -> bool:
+    """Point the service at a local Stripe sandbox; True when the webhook secret was kept."""
     os.environ["STRIPE_API_BASE"] = f"http://127.0.0.1:{sandbox_port}"
     os.environ["STRIPE_SECRET_KEY"] = SANDBOX_SECRET_KEY
-    # A fresh secret per run: the sandbox signs with it, the service verifies with it.
+    if not os.environ.setdefault("PUBLIC_BASE_URL", "").strip():
+        os.environ["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
+    if os.environ.get("STRIPE_WEBHOOK_SECRET", "").strip():
+        # Kept, so a developer can sign test events with a secret they know.
+        return True
+    # Otherwise a fresh secret per run: the sandbox signs with it, the service verifies.
     os.environ["STRIPE_WEBHOOK_SECRET"] = "whsec_sandbox_" + secrets.token_hex(16)
-    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
+    return False
 
 
 def start_sandbox(sandbox_port: int, base: str) -> Any:
@@ -80,7 +92,8 @@ def start_sandbox(sandbox_port: int, base: str) -> Any:
     sandbox = SandboxServer(
         port=sandbox_port,
         webhook_url=f"{base}/webhooks/stripe",
-        webhook_secret=os.environ["STRIPE_WEBHOOK_SECRET"],
+        # The newest secret when several are set for rotation (new first).
+        webhook_secret=os.environ["STRIPE_WEBHOOK_SECRET"].split(",")[0].strip(),
         api_key=SANDBOX_SECRET_KEY,
         account_name="The Harbour Courier",
         # Stripe-like retry pacing; the test defaults retry much faster.
@@ -119,16 +132,17 @@ def main(argv: list[str] | None = None) -> None:
     base = f"http://{args.host}:{args.port}"
 
     sandboxed = not os.environ.get("STRIPE_SECRET_KEY", "").strip()
+    kept_webhook_secret = False
     if sandboxed:
-        use_sandbox_environment(args.host, args.port, args.sandbox_port)
-    else:
-        os.environ.setdefault("PUBLIC_BASE_URL", base)
+        kept_webhook_secret = use_sandbox_environment(args.host, args.port, args.sandbox_port)
+    elif not os.environ.get("PUBLIC_BASE_URL", "").strip():
+        os.environ["PUBLIC_BASE_URL"] = base
 
     try:
         settings = Settings.from_env()
     except SettingsError as error:
         fail(str(error))
-    if settings.database_url.startswith("sqlite:///") and "DATABASE_URL" not in os.environ:
+    if settings.database_url.startswith("sqlite:///") and not os.environ.get("DATABASE_URL"):
         check_instance_dir(INSTANCE_DIR)
     check_database(settings.database_url)
     if not port_is_free(args.host, args.port):
@@ -167,6 +181,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Stripe sandbox (a test double, NOT Stripe; no money moves) on {sandbox.url}")
         print(f"  dashboard:     {sandbox.url}/_sandbox")
         print(f"  webhooks to:   {base}/webhooks/stripe")
+        if kept_webhook_secret:
+            print("  signed with:   STRIPE_WEBHOOK_SECRET from your environment or .env (kept)")
+        else:
+            print("  signed with:   a fresh secret (set STRIPE_WEBHOOK_SECRET to keep one)")
         print("  test cards:    4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined,")
         print("                 4000 0025 0000 3155 asks for authentication")
     else:

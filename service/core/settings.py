@@ -10,10 +10,26 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def env_file() -> Path:
+    """Name the file that fills unset settings: ENV_FILE, else .env in the project root."""
+    return Path(os.environ.get("ENV_FILE") or PROJECT_ROOT / ".env")
+
+
+def load_env_file() -> None:
+    """Copy the env file's variables into the environment; variables already set win."""
+    load_dotenv(env_file(), override=False)
+
+
+# On import, before anything reads the environment: `make run`, the flask CLI and
+# gunicorn all import this module first, so one place serves all three.
+load_env_file()
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
 
 # Stripe's minimum charge is about 0.50 in most currencies; we default to 1.00 and cap
