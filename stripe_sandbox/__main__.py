@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from werkzeug.serving import make_server
 
 from .app import create_app
-from .config import SandboxConfig
+from .config import DEFAULT_API_KEY, SandboxConfig
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -30,7 +30,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--webhook-backoff", type=float, default=1.0, help="seconds before the first retry"
     )
-    parser.add_argument("--api-key", help="accept only this sk_test_ key (default: any)")
+    parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="the only sk_test_ key accepted")
     parser.add_argument("--account-name", default="Sandbox News", help="name on hosted pages")
     return parser.parse_args(argv)
 

@@ -24,7 +24,7 @@ from .objects import list_object
 from .params import ListOf
 from .runtime import Sandbox, current_sandbox
 from .schemas import LIST_PAGING
-from .state import Fault, IdempotentResult, RequestInfo
+from .state import Exchange, Fault, IdempotentResult, RequestInfo
 
 Obj = dict[str, Any]
 
@@ -106,8 +106,7 @@ def _authenticate(sandbox: Sandbox) -> str:
             f"Invalid API Key provided: {_redact(key)}. This is the Stripe sandbox, a test "
             "double: it refuses live mode keys.",
         )
-    expected = sandbox.config.api_key
-    if not _KEY.match(key) or (expected is not None and key != expected):
+    if not _KEY.match(key) or key != sandbox.config.api_key:
         raise StripeError(401, f"Invalid API Key provided: {_redact(key)}")
     return key
 
@@ -197,6 +196,9 @@ def _include(sandbox: Sandbox) -> Callable[[Obj, str], Obj | None]:
         if kind == "checkout.session" and field == "line_items":
             items = sandbox.sim.line_items(node_id)
             return list_object(items, f"/v1/checkout/sessions/{node_id}/line_items")
+        if kind == "charge" and field == "refunds":
+            refunds = sandbox.sim.charge_refunds(node_id)
+            return list_object(refunds, f"/v1/charges/{node_id}/refunds")
         if kind == "invoice" and field == "payments":
             payments = sandbox.sim.invoice_payments(node_id)
             return list_object(payments, f"/v1/invoices/{node_id}/payments")
@@ -230,6 +232,7 @@ def endpoint(handler: Handler) -> Callable[..., Response]:
             except StripeError as error:
                 return error_response(error)
             replayable = True
+            paths: list[str] = []
             try:
                 with state.api_request(RequestInfo(g.request_id, key)):
                     result = handler(params, **url_values)
@@ -239,6 +242,9 @@ def endpoint(handler: Handler) -> Callable[..., Response]:
             except StripeError as error:
                 status, body = error.status, json.dumps(error.body(), indent=2)
                 replayable = error.replayable
+            state.record_exchange(
+                Exchange(request.method, request.path, params, status, body, tuple(paths))
+            )
             if key is not None and replayable:
                 state.save_idempotent_result(
                     g.api_key,

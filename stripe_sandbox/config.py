@@ -9,6 +9,9 @@ from typing import Any
 
 #: The only API version the sandbox speaks; objects are shaped for it.
 API_VERSION = "2026-10-28.endive"
+#: The secret key a sandbox accepts unless configured with another: like Stripe, it
+#: answers 401 to every key but its own.
+DEFAULT_API_KEY = "sk_test_sandbox"
 
 
 @dataclass
@@ -27,8 +30,8 @@ class SandboxConfig:
     webhook_backoff: float = 1.0
     webhook_backoff_max: float = 60.0
     webhook_timeout: float = 5.0
-    #: When set, the only secret key accepted; otherwise any well-formed ``sk_test_`` key.
-    api_key: str | None = None
+    #: The only secret key accepted (any other is answered 401, as Stripe does).
+    api_key: str = DEFAULT_API_KEY
     #: The "business" that the hosted pages and receipts name.
     account_name: str = "Sandbox News"
     account_country: str = "IE"
@@ -36,7 +39,7 @@ class SandboxConfig:
     def __post_init__(self) -> None:
         if self.webhook_url and not self.webhook_secret:
             raise ValueError("webhook_secret is required when webhook_url is set")
-        if self.api_key is not None and not self.api_key.startswith("sk_test_"):
+        if not self.api_key.startswith("sk_test_"):
             raise ValueError("the sandbox accepts test-mode secret keys (sk_test_...) only")
         if self.webhook_max_attempts < 1:
             raise ValueError("webhook_max_attempts must be at least 1")

@@ -1,34 +1,242 @@
-"""Build Stripe objects from Stripe's own fixture templates (``fixtures/fixtures3.json``).
+"""Build the Stripe objects the sandbox serves, in the shapes of the pinned API version.
 
-Each builder starts from the fixture for its object, so every field Stripe sends at this
-API version is present, then sets what the sandbox knows and nulls the fixture's filler.
+Each builder writes every field Stripe sends for its object at ``2026-10-28.endive``:
+what the sandbox knows, and Stripe's values for the features it does not emulate
+(``_UNUSED``). Includable fields (``charge.refunds``, ``checkout.session.line_items``,
+``invoice.payments``) are left out: Stripe sends them only when expanded, and so does
+``api.py``. ``tests/contract`` holds every object to the ``stripe`` package's classes.
 """
 
 from __future__ import annotations
 
 import copy
-import functools
-import json
 import secrets
 import string
-from importlib import resources
 from typing import Any
 
 Obj = dict[str, Any]
 
 _ALPHABET = string.ascii_letters + string.digits
 
+#: Per object: the fields of features the sandbox does not emulate, as Stripe sends them
+#: when those features are unused.
+_UNUSED: dict[str, Obj] = {
+    "product": {
+        "active": True,
+        "images": [],
+        "marketing_features": [],
+        "shippable": None,
+        "statement_descriptor": None,
+        "tax_code": None,
+        "unit_label": None,
+        "url": None,
+    },
+    "price": {
+        "active": True,
+        "billing_scheme": "per_unit",
+        "custom_unit_amount": None,
+        "lookup_key": None,
+        "metadata": {},
+        "nickname": None,
+        "tax_behavior": "unspecified",
+        "tiers_mode": None,
+    },
+    "plan": {
+        "billing_scheme": "per_unit",
+        "metadata": {},
+        "meter": None,
+        "nickname": None,
+        "tiers_mode": None,
+        "trial_period_days": None,
+        "usage_type": "licensed",
+    },
+    "item": {},
+    "checkout.session": {
+        "allow_promotion_codes": None,
+        "billing_address_collection": None,
+        "cancel_url": None,
+        "client_reference_id": None,
+        "client_secret": None,
+        "custom_fields": [],
+        "customer": None,
+        "customer_account": None,
+        "customer_email": None,
+        "integration_identifier": None,
+        "invoice": None,
+        "locale": None,
+        "metadata": {},
+        "origin_context": None,
+        "payment_link": None,
+        "payment_method_types": ["card"],
+        "payment_status": "unpaid",
+        "phone_number_collection": {"enabled": False},
+        "recovered_from": None,
+        "setup_intent": None,
+        "shipping_options": [],
+        "status": "open",
+        "submit_type": None,
+        "subscription": None,
+        "success_url": None,
+    },
+    "customer": {
+        "balance": 0,
+        "customer_account": None,
+        "default_source": None,
+        "delinquent": False,
+        "description": None,
+        "metadata": {},
+        "next_invoice_sequence": 1,
+        "phone": None,
+        "preferred_locales": [],
+        "tax_exempt": "none",
+        "test_clock": None,
+    },
+    "payment_method": {
+        "allow_redisplay": "unspecified",
+        "customer_account": None,
+        "type": "card",
+    },
+    "balance_transaction": {"balance_type": "payments", "exchange_rate": None},
+    "payment_intent": {
+        "amount_capturable": 0,
+        "application": None,
+        "application_fee_amount": None,
+        "cancellation_reason": None,
+        "confirmation_method": "automatic",
+        "customer_account": None,
+        "excluded_payment_method_types": None,
+        "on_behalf_of": None,
+        "payment_method_types": ["card"],
+        "review": None,
+        "setup_future_usage": None,
+        "source": None,
+        "statement_descriptor_suffix": None,
+        "transfer_group": None,
+    },
+    "charge": {
+        "application": None,
+        "application_fee": None,
+        "application_fee_amount": None,
+        "disputed": False,
+        "failure_balance_transaction": None,
+        "failure_code": None,
+        "failure_message": None,
+        "fraud_details": {},
+        "on_behalf_of": None,
+        "receipt_number": None,
+        "refunded": False,
+        "review": None,
+        "source_transfer": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "transfer_group": None,
+    },
+    "subscription_item": {"discounts": [], "tax_rates": []},
+    "subscription": {
+        "application": None,
+        "application_fee_percent": None,
+        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
+        "collection_method": "charge_automatically",
+        "customer_account": None,
+        "days_until_due": None,
+        "default_source": None,
+        "default_tax_rates": [],
+        "discounts": [],
+        "on_behalf_of": None,
+        "pending_setup_intent": None,
+        "schedule": None,
+        "test_clock": None,
+        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
+    },
+    "invoice": {
+        "account_tax_ids": None,
+        "amount_shipping": 0,
+        "application": None,
+        "automatically_finalizes_at": None,
+        "collection_method": "charge_automatically",
+        "custom_fields": None,
+        "customer_account": None,
+        "customer_phone": None,
+        "customer_tax_exempt": "none",
+        "customer_tax_ids": [],
+        "default_payment_method": None,
+        "default_source": None,
+        "default_tax_rates": [],
+        "description": None,
+        "discounts": [],
+        "footer": None,
+        "hosted_invoice_url": None,
+        "invoice_pdf": None,
+        "issuer": {"type": "self"},
+        "latest_revision": None,
+        "on_behalf_of": None,
+        "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0,
+        "receipt_number": None,
+        "starting_balance": 0,
+        "statement_descriptor": None,
+        "test_clock": None,
+        "total_discount_amounts": [],
+    },
+    "line_item": {"discount_amounts": [], "discounts": [], "subscription": None},
+    "invoice_payment": {},
+    "refund": {
+        "balance_transaction": None,
+        "customer_account": None,
+        "receipt_number": None,
+        "source_transfer_reversal": None,
+        "transfer_reversal": None,
+    },
+    "dispute": {
+        "balance_transactions": [],
+        "enhanced_eligibility_types": [],
+        "metadata": {},
+    },
+    "billing_portal.session": {"customer_account": None, "on_behalf_of": None},
+    "event": {},
+}
 
-@functools.cache
-def _fixtures() -> dict[str, Obj]:
-    text = resources.files(__package__).joinpath("fixtures/fixtures3.json").read_text("utf-8")
-    loaded: dict[str, Obj] = json.loads(text)["resources"]
-    return loaded
+#: Objects without a ``livemode`` of their own (or whose builder sets it).
+_NO_LIVEMODE = (
+    "balance_transaction",
+    "item",
+    "subscription_item",
+    "refund",
+    "invoice_payment",
+    "billing_portal.session",
+    "event",
+)
 
-
-def template(name: str) -> Obj:
-    """A fresh copy of Stripe's fixture for the object called ``name``."""
-    return copy.deepcopy(_fixtures()[name])
+#: Dispute evidence fields, all empty until evidence is submitted.
+_EVIDENCE_FIELDS = (
+    "access_activity_log",
+    "billing_address",
+    "cancellation_policy",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "customer_communication",
+    "customer_email_address",
+    "customer_name",
+    "customer_purchase_ip",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "duplicate_charge_explanation",
+    "duplicate_charge_id",
+    "product_description",
+    "receipt",
+    "refund_policy",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "service_date",
+    "service_documentation",
+    "shipping_address",
+    "shipping_carrier",
+    "shipping_date",
+    "shipping_documentation",
+    "shipping_tracking_number",
+    "uncategorized_file",
+    "uncategorized_text",
+)
 
 
 def new_id(prefix: str, length: int = 24) -> str:
@@ -41,10 +249,12 @@ def new_session_id() -> str:
     return "cs_test_a1" + "".join(secrets.choice(_ALPHABET) for _ in range(56))
 
 
-def _build(name: str, values: Obj, drop: tuple[str, ...] = ()) -> Obj:
-    obj = template(name)
-    for key in drop:
-        obj.pop(key, None)
+def _build(name: str, values: Obj) -> Obj:
+    """Object ``name`` with ``values`` over Stripe's values for unused features."""
+    obj: Obj = {"object": name}
+    if name not in _NO_LIVEMODE:
+        obj["livemode"] = False
+    obj.update(copy.deepcopy(_UNUSED[name]))
     obj.update(values)
     return obj
 
@@ -222,7 +432,7 @@ def checkout_session(
             "shipping_address_collection": None,
             "shipping_cost": None,
             "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-            "ui_mode": "hosted",
+            "ui_mode": "hosted_page",
             "url": url,
             "adaptive_pricing": {"enabled": False},
             "wallet_options": None,
@@ -230,6 +440,20 @@ def checkout_session(
     )
     obj.update(values)
     return obj
+
+
+def customer_details(email: str | None) -> Obj:
+    """What Checkout collected about the payer (``checkout.session.customer_details``)."""
+    return {
+        "address": _address(),
+        "business_name": None,
+        "email": email,
+        "individual_name": None,
+        "name": None,
+        "phone": None,
+        "tax_exempt": "none",
+        "tax_ids": [],
+    }
 
 
 def customer(*, email: str | None, name: str | None, now: int) -> Obj:
@@ -461,7 +685,6 @@ def charge(
             "payment_method_details": details,
             "receipt_email": pi["receipt_email"],
             "receipt_url": None,
-            "refunds": list_object([], f"/v1/charges/{ch_id}/refunds"),
             "shipping": None,
             "source": None,
             "status": "pending",
@@ -606,7 +829,6 @@ def invoice(
                     "subtotal": amount,
                     "quantity_decimal": str(item["quantity"]),
                 },
-                drop=("subscription",),
             )
         )
     sequence = cust["next_invoice_sequence"]
@@ -680,7 +902,6 @@ def invoice(
             "total_taxes": [],
             "webhooks_delivered_at": now,
         },
-        drop=("subscription",),
     )
 
 
@@ -759,13 +980,14 @@ def dispute(*, ch: Obj, reason: str, now: int) -> Obj:
             "enhanced_eligibility_types": [],
         },
     )
-    obj["evidence"] = dict.fromkeys(obj["evidence"]) | {"enhanced_evidence": {}}
+    obj["evidence"] = dict.fromkeys(_EVIDENCE_FIELDS) | {"enhanced_evidence": {}}
     obj["evidence_details"] = {
         "due_by": now + 7 * 86400,
+        "enhanced_eligibility": {},
         "has_evidence": False,
         "past_due": False,
         "submission_count": 0,
-        "enhanced_eligibility": {},
+        "submission_method": "not_submitted",
     }
     return obj
 

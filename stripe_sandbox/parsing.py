@@ -8,6 +8,7 @@ from typing import Any
 from . import params as p
 from . import schemas
 from .errors import invalid, missing
+from .money import SUPPORTED
 from .simulator import CheckoutSpec, LineItemSpec, PriceSpec
 
 Obj = dict[str, Any]
@@ -16,12 +17,24 @@ _CURRENCY = re.compile(r"^[a-z]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def currency_code(value: Any, param: str, *, required: bool = False) -> str | None:
+    """A currency Stripe supports, lowercased; ``None`` when absent."""
+    currency = p.string(value, param, required=required)
+    if currency is None:
+        return None
+    currency = currency.lower()
+    if not _CURRENCY.match(currency) or currency not in SUPPORTED:
+        raise invalid(
+            f"Invalid currency: {currency}. Stripe currently supports these currencies: "
+            + ", ".join(sorted(SUPPORTED)),
+            param=param,
+        )
+    return currency
+
+
 def price_spec(data: Obj, param: str) -> PriceSpec:
     """Validate ``price_data`` sent under ``param``."""
-    currency = p.string(data.get("currency"), f"{param}[currency]", required=True) or ""
-    currency = currency.lower()
-    if not _CURRENCY.match(currency):
-        raise invalid(f"Invalid currency: {currency}.", param=f"{param}[currency]")
+    currency = currency_code(data.get("currency"), f"{param}[currency]", required=True) or ""
     if "unit_amount_decimal" in data:
         p.not_emulated(data, {"unit_amount_decimal"}, param)
     unit_amount = p.integer(
@@ -92,6 +105,10 @@ def checkout_spec(params: Obj, now: int) -> CheckoutSpec:
     )
     p.not_emulated(params, unsupported)
     mode = p.choice(params.get("mode"), "mode", ("payment", "setup", "subscription"), required=True)
+    ui_mode = p.choice(params.get("ui_mode"), "ui_mode", schemas.UI_MODES)
+    currency_code(params.get("currency"), "currency")
+    if ui_mode not in (None, "hosted_page"):
+        p.not_emulated(params, {"ui_mode"})
     if mode == "setup":
         p.not_emulated(params, {"mode"})
     assert mode is not None

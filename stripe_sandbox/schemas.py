@@ -102,7 +102,6 @@ CHECKOUT_CREATE: Schema = {
             "payment_method_configuration",
             "payment_method_data",
             "payment_method_options",
-            "payment_method_types",
             "permissions",
             "phone_number_collection",
             "redirect_on_completion",
@@ -143,12 +142,14 @@ CHECKOUT_IGNORED = {
     "automatic_tax",
     "consent_collection",
     "custom_text",
-    "payment_method_types",
     "phone_number_collection",
-    "ui_mode",
     "currency",
 }
+#: ``ui_mode`` values at this API version (``hosted`` became ``hosted_page``); the
+#: sandbox emulates ``hosted_page`` only.
+UI_MODES = ("elements", "embedded_page", "form", "hosted_page")
 CHECKOUT_HANDLED = {
+    "ui_mode",
     "cancel_url",
     "client_reference_id",
     "customer",

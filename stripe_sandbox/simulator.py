@@ -374,18 +374,7 @@ class Simulator:
         )
         updates: Obj = {
             "customer": cust["id"] if cust else None,
-            "customer_details": {
-                "address": dict.fromkeys(
-                    ("city", "country", "line1", "line2", "postal_code", "state")
-                ),
-                "email": email,
-                "name": None,
-                "phone": None,
-                "tax_exempt": "none",
-                "tax_ids": [],
-                "business_name": None,
-                "individual_name": None,
-            },
+            "customer_details": objects.customer_details(email),
             "collected_information": {
                 "business_name": None,
                 "individual_name": None,
@@ -1089,16 +1078,19 @@ class Simulator:
             )
             re_obj["balance_transaction"] = txn["id"]
             self.state.put(re_obj)
-            previous = {
-                "amount_refunded": ch["amount_refunded"],
-                "refunded": ch["refunded"],
-                "refunds": copy.deepcopy(ch["refunds"]),
-            }
+            # The charge does not carry its refunds (includable since 2022-11-15): see
+            # ``charge_refunds``.
+            previous = {"amount_refunded": ch["amount_refunded"], "refunded": ch["refunded"]}
             ch["amount_refunded"] += amount
             ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
-            ch["refunds"]["data"].insert(0, copy.deepcopy(re_obj))
             self.state.emit("charge.refunded", ch, previous)
             return Outcome(copy.deepcopy(re_obj), self._emit_all(mark))
+
+    def charge_refunds(self, charge_id: str) -> list[Obj]:
+        """The charge's refunds (the includable ``refunds`` list), newest first."""
+        with self.state.lock:
+            refunds = [obj for obj in self.state.objects("refund") if obj["charge"] == charge_id]
+            return sorted(refunds, key=lambda obj: obj["created"], reverse=True)
 
     def dispute(self, charge_id: str, *, reason: str = "fraudulent") -> Outcome:
         """Open a chargeback on a charge (``charge.dispute.created``)."""

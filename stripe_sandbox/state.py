@@ -92,6 +92,18 @@ class IdempotentResult:
     created: float
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One ``/v1`` request and its answer, kept so tests can hold both to Stripe's contract."""
+
+    method: str
+    path: str
+    params: Obj
+    status: int
+    body: str
+    expand: tuple[str, ...]
+
+
 class SandboxState:
     """Everything one sandbox knows. Public methods take the lock themselves."""
 
@@ -114,6 +126,7 @@ class SandboxState:
         self._idempotent: dict[tuple[str, str], IdempotentResult] = {}
         self._fault: Fault | None = None
         self._request: RequestInfo | None = None
+        self._exchanges: list[Exchange] = []
 
     # -- time -------------------------------------------------------------------------
 
@@ -155,6 +168,19 @@ class SandboxState:
         """Sandbox-only notes about an object, never sent over the wire."""
         with self.lock:
             return self._private.setdefault(object_id, {})
+
+    # -- requests ---------------------------------------------------------------------
+
+    def record_exchange(self, exchange: Exchange) -> None:
+        """Keep a request the API answered."""
+        with self.lock:
+            self._exchanges.append(exchange)
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """Every request the API answered, oldest first."""
+        with self.lock:
+            return list(self._exchanges)
 
     # -- events -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine
 
-from tests.conftest import make_test_app, truncate_all
+from tests.conftest import TEST_STRIPE_KEY, make_test_app, truncate_all
+from tests.contract.stripe_contract import assert_traffic_keeps_contract
 from tests.live import LiveServer, reserve_port
 
 if TYPE_CHECKING:
@@ -45,6 +47,17 @@ def sandbox_overrides(sandbox: SandboxServer, **more: Any) -> dict[str, Any]:
     return overrides
 
 
+@contextlib.contextmanager
+def checked_sandbox(**settings: Any) -> Iterator[SandboxServer]:
+    """A sandbox for the suite's default app key whose traffic must keep Stripe's contract."""
+    from stripe_sandbox import SandboxServer
+
+    settings.setdefault("api_key", TEST_STRIPE_KEY)
+    with SandboxServer(**settings) as server:
+        yield server
+        assert_traffic_keeps_contract(server.state)
+
+
 @pytest.fixture
 def service_port() -> int:
     """The port the live app will be served on (known before the sandbox starts)."""
@@ -61,8 +74,10 @@ def sandbox(request: pytest.FixtureRequest, service_port: int) -> Iterator[Sandb
         webhook_url=f"http://127.0.0.1:{service_port}/webhooks/stripe",
         webhook_secret=SANDBOX_WEBHOOK_SECRET,
         deliver_webhooks=live,
+        api_key=SANDBOX_SECRET_KEY,
     ) as server:
         yield server
+        assert_traffic_keeps_contract(server.state)
 
 
 @pytest.fixture

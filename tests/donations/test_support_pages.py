@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.donations.manage_links import make_manage_token
 from service.ledger.models import AttemptStatus, CheckoutAttempt, Frequency
 from tests.donations.helpers import count_attempts, sandbox_sessions
-from tests.stripe_fixtures import sandbox_overrides
+from tests.stripe_fixtures import SANDBOX_SECRET_KEY, sandbox_overrides
 
 
 @pytest.fixture
@@ -224,8 +224,9 @@ def test_thank_you_for_an_unknown_session_is_a_clear_404(client: FlaskClient, qu
 def test_thank_you_ignores_sessions_that_are_not_ours(client: FlaskClient, sandbox: Any) -> None:
     import stripe
 
+    # Another integration on the same Stripe account: its sessions carry no marker of ours.
     foreign = stripe.StripeClient(
-        "sk_test_other", base_addresses={"api": sandbox.url}
+        SANDBOX_SECRET_KEY, base_addresses={"api": sandbox.url}
     ).v1.checkout.sessions.create(
         {
             "mode": "payment",

@@ -18,6 +18,7 @@ from stripe_sandbox.server import SandboxServer
 from tests.conftest import TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET, make_test_app, truncate_all
 from tests.faults.switch import Switch, app_without_database
 from tests.live import LiveServer, reserve_port
+from tests.stripe_fixtures import checked_sandbox
 
 PUBLISHER_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>The Courier</title></head>
@@ -95,7 +96,7 @@ def outage(engine: Engine, is_postgres: bool, tmp_path: Path) -> Iterator[dict[s
     switch = Switch(None)
     with (
         LiveServer(switch) as ours,
-        SandboxServer(
+        checked_sandbox(
             webhook_url=f"{ours.url}/webhooks/stripe",
             webhook_secret=TEST_WEBHOOK_SECRET,
             webhook_max_attempts=30,

@@ -40,7 +40,9 @@ SENDERS = 8
 @pytest.fixture(scope="module")
 def sandbox_with_events() -> Iterator[tuple[SandboxServer, int]]:
     """A sandbox that has recorded the events of 12 checkouts; and their total in cents."""
-    with SandboxServer(deliver_webhooks=False, webhook_secret=TEST_WEBHOOK_SECRET) as sandbox:
+    with SandboxServer(
+        deliver_webhooks=False, webhook_secret=TEST_WEBHOOK_SECRET, api_key=TEST_STRIPE_KEY
+    ) as sandbox:
         settings = Settings(
             env="test", stripe_secret_key=TEST_STRIPE_KEY, stripe_api_base=sandbox.url
         ).validated()

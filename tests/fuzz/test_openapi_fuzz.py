@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 from service.core.input_guard import LINE_PATTERN, TEXT_PATTERN
 from stripe_sandbox.server import SandboxServer
 from tests.conftest import make_test_app
+from tests.stripe_fixtures import checked_sandbox
 
 CHECKS = [
     not_a_server_error,
@@ -34,7 +35,7 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(deliver_webhooks=False) as server:
+    with checked_sandbox(deliver_webhooks=False) as server:
         yield server
 
 

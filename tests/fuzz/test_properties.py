@@ -33,6 +33,7 @@ from service.ledger.models import (
 )
 from stripe_sandbox.server import SandboxServer
 from tests.conftest import TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET
+from tests.stripe_fixtures import checked_sandbox
 
 FUZZ = settings(
     max_examples=60,
@@ -126,7 +127,7 @@ FOREIGN_CHARGES: list[str] = []
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
     """A sandbox holding one paid charge of someone else's (another app on the account)."""
-    with SandboxServer(deliver_webhooks=False) as server:
+    with checked_sandbox(deliver_webhooks=False) as server:
         client = stripe.StripeClient(TEST_STRIPE_KEY, base_addresses={"api": server.url})
         checkout = client.v1.checkout.sessions.create(
             {

@@ -1,9 +1,12 @@
-"""Signed Stripe events for tests, built from Stripe's own fixtures (fixtures3.json)."""
+"""Signed Stripe events for tests, their objects built by the sandbox's own builders.
+
+The builders (``stripe_sandbox.objects``) write objects in the shapes of the pinned API
+version, and ``deliver`` holds every event to Stripe's contract before posting it, so a
+test cannot feed the service an object Stripe would never send.
+"""
 
 from __future__ import annotations
 
-import copy
-import functools
 import hashlib
 import hmac
 import json
@@ -14,42 +17,57 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from service.core.settings import PROJECT_ROOT
+from stripe_sandbox import objects as build
+from stripe_sandbox.config import API_VERSION
 from tests.conftest import TEST_WEBHOOK_SECRET
+from tests.contract.stripe_contract import object_problems
 
 Obj = dict[str, Any]
 OURS = {"app": "reader-contributions"}
 
-
-@functools.cache
-def _fixtures() -> dict[str, Obj]:
-    path = PROJECT_ROOT / "stripe_sandbox" / "fixtures" / "fixtures3.json"
-    loaded: dict[str, Obj] = json.loads(path.read_text("utf-8"))["resources"]
-    return loaded
-
-
-def fixture(name: str, **values: Any) -> Obj:
-    """A fresh copy of Stripe's fixture object `name` with some fields replaced."""
-    obj = copy.deepcopy(_fixtures()[name])
-    obj.update(values)
-    return obj
+_CARD = {
+    "brand": "visa",
+    "country": "IE",
+    "exp_month": 12,
+    "exp_year": 2034,
+    "fingerprint": "f1ngerpr1nt4242",
+    "funding": "credit",
+    "last4": "4242",
+}
 
 
 def new_id(prefix: str) -> str:
     return f"{prefix}{secrets.token_hex(8)}"
 
 
+def _now() -> int:
+    return int(time.time())
+
+
+def stripe_object(name: str, **values: Any) -> Obj:
+    """A plausible ``name`` object (as in a ``not ours`` event) with some fields replaced."""
+    makers = {
+        "charge": lambda: charge_for(one_off_session(metadata={})),
+        "customer": lambda: build.customer(email="reader@example.com", name=None, now=_now()),
+        "subscription": lambda: subscription(),
+        "invoice": lambda: invoice_for(subscription()),
+    }
+    return makers[name]() | values
+
+
 def event(event_type: str, obj: Obj, *, created: int | None = None, **values: Any) -> Obj:
     """A Stripe event carrying `obj` as its data.object."""
-    return fixture(
-        "event",
-        id=values.pop("id", None) or new_id("evt_test_"),
-        type=event_type,
-        created=created if created is not None else int(time.time()),
-        api_version="2026-10-28.endive",
+    evt = build.event(
+        event_type=event_type,
         data={"object": obj},
-        **values,
+        api_version=API_VERSION,
+        pending_webhooks=1,
+        request={"id": None, "idempotency_key": None},
+        now=created if created is not None else _now(),
     )
+    evt["id"] = values.pop("id", None) or new_id("evt_test_")
+    evt.update(values)
+    return evt
 
 
 def sign(payload: bytes, secret: str = TEST_WEBHOOK_SECRET, timestamp: int | None = None) -> str:
@@ -66,7 +84,9 @@ def body_of(evt: Obj) -> bytes:
 
 
 def deliver(client: FlaskClient, evt: Obj, secret: str = TEST_WEBHOOK_SECRET) -> TestResponse:
-    """POST a properly signed event to the webhook, in process."""
+    """POST a properly signed event to the webhook, in process (after checking its shape)."""
+    problems = object_problems(evt)
+    assert problems == [], f"a test built an event Stripe would not send: {problems}"
     payload = body_of(evt)
     return client.post(
         "/webhooks/stripe",
@@ -85,64 +105,123 @@ def one_off_session(
     payment_intent: str | None = None,
 ) -> Obj:
     """A completed, paid one-off Checkout Session."""
-    details = fixture("checkout.session")["customer_details"] | {"email": email}
-    return fixture(
-        "checkout.session",
-        id=new_id("cs_test_"),
+    session_id = build.new_session_id()
+    return build.checkout_session(
+        session_id=session_id,
+        url="",
         mode="payment",
-        status="complete",
-        payment_status="paid",
-        amount_total=amount,
-        amount_subtotal=amount,
+        now=_now(),
+        expires_at=_now() + 86400,
+        amount=amount,
         currency=currency,
-        customer=customer or new_id("cus_"),
-        customer_details=details,
-        payment_intent=payment_intent or new_id("pi_"),
-        metadata=OURS | {"campaign": "spring", "variant": "a"} if metadata is None else metadata,
-        submit_type="donate",
+        values={
+            "url": None,
+            "status": "complete",
+            "payment_status": "paid",
+            "customer": customer or new_id("cus_"),
+            "customer_details": build.customer_details(email),
+            "payment_intent": payment_intent or new_id("pi_"),
+            "metadata": OURS | {"campaign": "spring", "variant": "a"}
+            if metadata is None
+            else metadata,
+            "submit_type": "donate",
+            "success_url": "https://news.example/support/thank-you",
+            "cancel_url": "https://news.example/support",
+        },
     )
 
 
 def charge_for(session: Obj, **values: Any) -> Obj:
     """The succeeded charge behind a one-off session (its metadata copied from the intent)."""
-    charge_id = values.pop("id", None) or new_id("ch_")
-    values.setdefault("created", int(time.time()))
-    return fixture(
-        "charge",
-        id=charge_id,
+    created = values.pop("created", None) or _now()
+    email = session["customer_details"]["email"]
+    pm = build.payment_method(card=_CARD, email=email, customer_id=session["customer"], now=created)
+    pi = build.payment_intent(
         amount=session["amount_total"],
-        amount_captured=session["amount_total"],
         currency=session["currency"],
-        customer=session["customer"],
-        payment_intent=session["payment_intent"],
+        customer_id=session["customer"],
+        payment_method_id=pm["id"],
+        description=None,
         metadata=dict(session["metadata"]),
-        paid=True,
-        captured=True,
-        status="succeeded",
-        billing_details=fixture("charge")["billing_details"]
-        | {"email": session["customer_details"]["email"]},
-        **values,
+        receipt_email=None,
+        statement_descriptor=None,
+        now=created,
     )
+    pi["id"] = session["payment_intent"]
+    charge = build.charge(
+        pi=pi, pm=pm, email=email, three_d_secure=False, statement_descriptor="NEWS", now=created
+    )
+    charge.update(
+        amount_captured=session["amount_total"],
+        balance_transaction=new_id("txn_"),
+        captured=True,
+        paid=True,
+        status="succeeded",
+    )
+    charge.update(values)
+    return charge
 
 
 def refunded(charge: Obj, amount: int | None = None) -> Obj:
-    """The charge after a refund of `amount` (default: all of it)."""
+    """The charge after a refund of `amount` (default: all of it).
+
+    Its refunds are not on it: Stripe includes them only when asked to expand ``refunds``.
+    """
     amount = charge["amount"] if amount is None else amount
-    refund = fixture("refund", id=new_id("re_"), amount=amount, charge=charge["id"])
-    return charge | {
-        "amount_refunded": amount,
-        "refunded": amount >= charge["amount"],
-        "refunds": {"object": "list", "data": [refund], "has_more": False, "url": ""},
-    }
+    return charge | {"amount_refunded": amount, "refunded": amount >= charge["amount"]}
+
+
+def refund_of(charge: Obj, amount: int, *, created: int | None = None) -> Obj:
+    """A succeeded refund of part of `charge`."""
+    return build.refund(ch=charge, amount=amount, reason=None, metadata={}, now=created or _now())
 
 
 def dispute_for(charge: Obj, status: str = "needs_response") -> Obj:
-    return fixture(
-        "dispute",
-        id=new_id("du_"),
-        charge=charge["id"],
-        payment_intent=charge["payment_intent"],
-        amount=charge["amount"],
-        currency=charge["currency"],
-        status=status,
+    dispute = build.dispute(ch=charge, reason="fraudulent", now=_now())
+    return dispute | {"amount": charge["amount"], "status": status}
+
+
+def subscription(*, currency: str = "eur", amount: int = 500, metadata: Obj | None = None) -> Obj:
+    """An active monthly subscription of one item."""
+    now = _now()
+    product = build.product(name="Monthly donation", description=None, metadata={}, now=now)
+    price = build.price(
+        product_id=product["id"],
+        currency=currency,
+        unit_amount=amount,
+        interval="month",
+        interval_count=1,
+        now=now,
+    )
+    sub_id = new_id("sub_")
+    item = build.subscription_item(
+        subscription_id=sub_id, price_obj=price, quantity=1, period=(now, now + 30 * 86400), now=now
+    )
+    return build.subscription(
+        subscription_id=sub_id,
+        customer_id=new_id("cus_"),
+        currency=currency,
+        items=[item],
+        payment_method_id=None,
+        description=None,
+        metadata=dict(metadata or {}),
+        now=now,
+    )
+
+
+def invoice_for(sub: Obj) -> Obj:
+    """The open first invoice of `sub`."""
+    now = _now()
+    cust = build.customer(email="reader@example.com", name=None, now=now)
+    cust["id"] = sub["customer"]
+    period = (now, now)
+    return build.invoice(
+        sub=sub,
+        cust=cust,
+        billing_reason="subscription_create",
+        period=period,
+        line_period=(now, now + 30 * 86400),
+        account=("Sandbox News", "IE"),
+        line_descriptions={item["id"]: "1 x Monthly donation" for item in sub["items"]["data"]},
+        now=now,
     )

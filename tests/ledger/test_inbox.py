@@ -36,6 +36,7 @@ from tests.ledger.stripe_events import (
     one_off_session,
     refunded,
     sign,
+    stripe_object,
 )
 from tests.live import LiveServer
 
@@ -97,7 +98,7 @@ def test_objects_without_our_marker_are_acknowledged_and_ignored(
 def test_event_types_we_do_not_handle_are_kept_as_ignored(
     client: FlaskClient, session: Session
 ) -> None:
-    response = deliver(client, event("customer.created", {"id": "cus_x", "object": "customer"}))
+    response = deliver(client, event("customer.created", stripe_object("customer")))
 
     assert response.status_code == 200
     assert response.json["outcome"] == "ignored"

@@ -14,7 +14,14 @@ from service.ledger.models import (
     MonthlyDonation,
     StripeEvent,
 )
-from tests.ledger.stripe_events import OURS, deliver, event, fixture, new_id, one_off_session
+from tests.ledger.stripe_events import (
+    OURS,
+    deliver,
+    event,
+    new_id,
+    one_off_session,
+    stripe_object,
+)
 
 
 def _reload(session: Session, attempt: CheckoutAttempt) -> CheckoutAttempt:
@@ -70,11 +77,11 @@ def test_subscriptions_invoices_charges_and_disputes_of_others_are_ignored(
     others = [
         event(
             "customer.subscription.created",
-            fixture("subscription", id=new_id("sub_"), status="active", metadata={}),
+            stripe_object("subscription", id=new_id("sub_"), status="active", metadata={}),
         ),
         event(
             "invoice.paid",
-            fixture(
+            stripe_object(
                 "invoice",
                 id=new_id("in_"),
                 amount_paid=1000,
@@ -85,8 +92,8 @@ def test_subscriptions_invoices_charges_and_disputes_of_others_are_ignored(
                 },
             ),
         ),
-        event("invoice.paid", fixture("invoice", id=new_id("in_"), parent=None)),
-        event("charge.refunded", fixture("charge", id=new_id("ch_"), metadata={})),
+        event("invoice.paid", stripe_object("invoice", id=new_id("in_"), parent=None)),
+        event("charge.refunded", stripe_object("charge", id=new_id("ch_"), metadata={})),
     ]
 
     outcomes = [deliver(client, evt).json["outcome"] for evt in others]

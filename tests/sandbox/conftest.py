@@ -13,6 +13,7 @@ import pytest
 import stripe
 
 from stripe_sandbox import API_VERSION, SandboxServer
+from tests.contract.stripe_contract import assert_traffic_keeps_contract
 
 API_KEY = "sk_test_sandbox" + "0" * 16
 WEBHOOK_SECRET = "whsec_sandboxtest" + "1" * 16
@@ -100,15 +101,18 @@ def sandbox(receiver: WebhookReceiver) -> Iterator[SandboxServer]:
         webhook_secret=WEBHOOK_SECRET,
         webhook_backoff=0.05,
         webhook_max_attempts=3,
+        api_key=API_KEY,
     ) as server:
         yield server
+        assert_traffic_keeps_contract(server.state)
 
 
 @pytest.fixture
 def quiet_sandbox() -> Iterator[SandboxServer]:
     """A sandbox with no webhook endpoint."""
-    with SandboxServer() as server:
+    with SandboxServer(api_key=API_KEY) as server:
         yield server
+        assert_traffic_keeps_contract(server.state)
 
 
 def make_client(url: str, *, retries: int = 0, timeout: float = 5.0) -> stripe.StripeClient:

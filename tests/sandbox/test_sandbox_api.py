@@ -9,7 +9,7 @@ import pytest
 import requests
 import stripe
 
-from stripe_sandbox import SandboxServer
+from stripe_sandbox import DEFAULT_API_KEY, SandboxServer
 
 from .conftest import API_KEY, close_client, make_client, monthly_params, one_off_params
 
@@ -96,6 +96,39 @@ def test_unknown_and_missing_params_raise_invalid_request(client: stripe.StripeC
     assert missing.value.code == "parameter_missing"
 
 
+@pytest.mark.parametrize(
+    ("change", "code", "param"),
+    [
+        # Gone at this API version: Checkout picks payment methods itself.
+        ({"payment_method_types": ["card"]}, "parameter_unknown", "payment_method_types"),
+        # ``hosted`` became ``hosted_page``.
+        ({"ui_mode": "hosted"}, None, "ui_mode"),
+        ({"mode": "donation"}, None, "mode"),
+        ({"currency": "xyz"}, None, "currency"),
+    ],
+)
+def test_what_stripe_refuses_is_refused(
+    client: stripe.StripeClient, change: dict[str, Any], code: str | None, param: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        _create(client, one_off_params(**change))
+    assert (error.value.http_status, error.value.code, error.value.param) == (400, code, param)
+
+
+def test_an_unknown_currency_in_price_data_is_refused(client: stripe.StripeClient) -> None:
+    params = one_off_params()
+    params["line_items"][0]["price_data"]["currency"] = "xyz"
+    with pytest.raises(stripe.InvalidRequestError, match="Invalid currency: xyz") as error:
+        _create(client, params)
+    assert error.value.param == "line_items[0][price_data][currency]"
+
+
+def test_the_hosted_page_ui_mode_is_accepted_and_shown(client: stripe.StripeClient) -> None:
+    assert _create(client, one_off_params(ui_mode="hosted_page")).ui_mode == "hosted_page"
+    with pytest.raises(stripe.InvalidRequestError, match="does not emulate"):
+        _create(client, one_off_params(ui_mode="embedded_page"))
+
+
 def test_stripe_rules_on_modes_are_enforced(client: stripe.StripeClient) -> None:
     recurring_in_payment = one_off_params(line_items=monthly_params()["line_items"])
     with pytest.raises(stripe.InvalidRequestError, match="recurring price"):
@@ -157,6 +190,25 @@ def test_configured_key_is_the_only_one_accepted() -> None:
         finally:
             close_client(good)
             close_client(other)
+
+
+def test_a_default_sandbox_accepts_only_its_own_key() -> None:
+    with SandboxServer() as sb:
+        own = stripe.StripeClient(
+            DEFAULT_API_KEY, base_addresses={"api": sb.url}, http_client=stripe.RequestsClient()
+        )
+        try:
+            with pytest.raises(stripe.InvalidRequestError):
+                own.v1.customers.retrieve("cus_x")
+        finally:
+            close_client(own)
+        response = requests.get(
+            f"{sb.url}/v1/customers/cus_x",
+            headers={"Authorization": "Bearer sk_test_any_well_formed_key"},
+            timeout=5,
+        )
+        assert response.status_code == 401
+        assert response.json()["error"]["message"].startswith("Invalid API Key provided")
 
 
 def test_idempotent_replay_and_mismatch(

@@ -41,7 +41,7 @@ def test_deliveries_verify_with_the_stripe_package(
     assert all(event["pending_webhooks"] == 0 for event in sandbox.state.events)
 
 
-def test_event_envelope_matches_the_fixture(
+def test_event_envelope_has_stripes_fields(
     client: stripe.StripeClient, sandbox: SandboxServer
 ) -> None:
     _pay_one_off(client, sandbox)

@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from stripe_sandbox.server import SandboxServer
+from tests.stripe_fixtures import checked_sandbox
 
 ALLOWED = "https://news.example"  # ALLOWED_EMBED_ORIGINS in the test settings
 FOREIGN = [
@@ -41,7 +42,7 @@ OTHER_PATHS = [
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(deliver_webhooks=False) as server:
+    with checked_sandbox(deliver_webhooks=False) as server:
         yield server
 
 

@@ -18,6 +18,7 @@ from service.ledger.models import CheckoutAttempt
 from service.staff.accounts import create_staff_user
 from service.staff.models import StaffRole
 from stripe_sandbox.server import SandboxServer
+from tests.stripe_fixtures import checked_sandbox
 
 PUBLIC = "https://support.paper.example"
 PASSWORD = "correct horse battery staple"
@@ -40,7 +41,7 @@ OFF_SITE = [
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(deliver_webhooks=False) as server:
+    with checked_sandbox(deliver_webhooks=False) as server:
         yield server
 
 

@@ -25,6 +25,7 @@ from service.staff.models import StaffRole
 from stripe_sandbox.server import SandboxServer
 from tests.conftest import TEST_SECRET_KEY, TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET, make_test_app
 from tests.live import LiveServer
+from tests.stripe_fixtures import checked_sandbox
 
 STAFF_PASSWORD = "staff-password-" + "p" * 16
 SECRETS = (TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET, TEST_SECRET_KEY, STAFF_PASSWORD)
@@ -32,7 +33,7 @@ SECRETS = (TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET, TEST_SECRET_KEY, STAFF_PASSWORD
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(deliver_webhooks=False) as server:
+    with checked_sandbox(deliver_webhooks=False) as server:
         yield server
 
 

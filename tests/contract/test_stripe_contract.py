@@ -1,0 +1,195 @@
+"""The contract checks themselves: what they accept, and that a wrong request or object fails."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import stripe
+
+from stripe_sandbox import API_VERSION as SANDBOX_API_VERSION
+from stripe_sandbox import schemas
+from stripe_sandbox.state import Exchange
+from tests.contract.stripe_contract import (
+    API_VERSION,
+    endpoint_for,
+    fields_of,
+    object_problems,
+    request_problems,
+    traffic_problems,
+)
+from tests.ledger.stripe_events import (
+    charge_for,
+    dispute_for,
+    event,
+    invoice_for,
+    one_off_session,
+    subscription,
+)
+
+Obj = dict[str, Any]
+
+#: A one-off Checkout Session as the gateway asks for it (form-decoded).
+GOOD_CHECKOUT: Obj = {
+    "mode": "payment",
+    "submit_type": "donate",
+    "line_items": [
+        {
+            "quantity": "1",
+            "price_data": {
+                "currency": "eur",
+                "unit_amount": "2500",
+                "product_data": {"name": "One-off donation"},
+            },
+        }
+    ],
+    "success_url": "https://news.example/thanks?session_id={CHECKOUT_SESSION_ID}",
+    "cancel_url": "https://news.example/support",
+    "metadata": {"app": "reader-contributions"},
+    "payment_intent_data": {"metadata": {"app": "reader-contributions"}},
+    "expand": ["payment_intent"],
+}
+
+
+def test_the_contract_is_the_pinned_packages_and_the_sandbox_speaks_it() -> None:
+    assert API_VERSION == stripe.api_version == SANDBOX_API_VERSION
+    endpoint = endpoint_for("GET", "/v1/checkout/sessions/cs_test_1/line_items")
+    assert endpoint is not None and endpoint.template.endswith("/line_items")
+
+
+def test_a_valid_request_passes() -> None:
+    assert request_problems("POST", "/v1/checkout/sessions", GOOD_CHECKOUT) == []
+    assert request_problems("GET", "/v1/events", {"created": {"gte": "1"}, "limit": "100"}) == []
+    assert request_problems("DELETE", "/v1/subscriptions/sub_1", {}) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"payment_method_types": ["card"]}, "payment_method_types: unknown parameter"),
+        ({"ui_mode": "hosted"}, "ui_mode: 'hosted' is not one of"),
+        ({"mode": "donation"}, "mode: 'donation' is not one of"),
+        ({"expires_at": "tomorrow"}, "expires_at: 'tomorrow' is not an integer"),
+        ({"metadata": ["a"]}, "metadata: expected a hash"),
+        (
+            {"line_items": [{"quantity": "1", "price_data": {"unit_amount": "5"}}]},
+            "line_items[0][price_data][currency]: required parameter missing",
+        ),
+        (
+            {"line_items": [{"quantity": "1", "price_data": {"currency": "eur", "x": "1"}}]},
+            "line_items[0][price_data][x]: unknown parameter",
+        ),
+    ],
+)
+def test_a_wrong_request_fails(change: Obj, expected: str) -> None:
+    problems = request_problems("POST", "/v1/checkout/sessions", GOOD_CHECKOUT | change)
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_an_unknown_endpoint_fails() -> None:
+    assert request_problems("POST", "/v1/charges/ch_1/refund_all", {}) != []
+    assert request_problems("PATCH", "/v1/refunds", {}) != []
+
+
+def _objects() -> dict[str, Obj]:
+    session = one_off_session()
+    charge = charge_for(session)
+    sub = subscription()
+    return {
+        "checkout.session": session,
+        "charge": charge,
+        "dispute": dispute_for(charge),
+        "subscription": sub,
+        "invoice": invoice_for(sub),
+        "event": event("charge.succeeded", charge),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_objects()))
+def test_objects_the_tests_and_the_sandbox_build_pass(name: str) -> None:
+    assert object_problems(_objects()[name]) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "expected"),
+    [
+        ("charge", {"colour": "red"}, "colour: not a field of Charge"),
+        ("charge", {"status": "done"}, "status: 'done' is not one of"),
+        ("charge", {"amount": "10.00"}, "amount: expected an integer"),
+        ("charge", {"paid": None}, "paid: null where the type is not nullable"),
+        ("checkout.session", {"ui_mode": "hosted"}, "ui_mode: 'hosted' is not one of"),
+        (
+            "charge",
+            {"refunds": {"object": "list", "data": [], "has_more": False, "url": "/v1/x"}},
+            "refunds: includable",
+        ),
+        ("charge", {"customer": {"id": "cus_1", "object": "customer"}}, "customer: expanded"),
+        ("invoice", {"subscription": "sub_1"}, "subscription: not a field of Invoice"),
+    ],
+)
+def test_a_wrong_object_fails(name: str, change: Obj, expected: str) -> None:
+    problems = object_problems(_objects()[name] | change)
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_a_missing_required_field_fails_even_nested() -> None:
+    dispute = _objects()["dispute"]
+    del dispute["evidence_details"]["submission_method"]
+    del dispute["status"]
+    problems = object_problems(dispute)
+    assert "evidence_details.submission_method: required field missing" in problems
+    assert "status: required field missing" in problems
+
+
+def test_expanding_allows_what_was_asked_for_only() -> None:
+    charge = _objects()["charge"]
+    listed = charge | {"refunds": {"object": "list", "data": [], "has_more": False, "url": "/"}}
+    assert object_problems(listed, ["refunds"]) == []
+    assert object_problems(charge, ["refunds"]) == ["refunds: expanded but missing"]
+
+
+def test_an_events_object_is_held_to_its_own_class() -> None:
+    bad = event("charge.succeeded", _objects()["charge"] | {"refunded": "no"})
+    assert object_problems(bad) == ["data.object.refunded: expected a boolean, got 'no'"]
+
+
+@dataclass
+class _Traffic:
+    exchanges: list[Exchange] = field(default_factory=list)
+    events: list[Obj] = field(default_factory=list)
+
+
+def test_traffic_checks_answered_requests_answers_and_events_not_refusals() -> None:
+    charge = _objects()["charge"]
+    refused = Exchange("POST", "/v1/checkout/sessions", {"ui_mode": "hosted"}, 400, "{}", ())
+    answered = Exchange("GET", f"/v1/charges/{charge['id']}", {}, 200, json.dumps(charge), ())
+    assert (
+        traffic_problems(_Traffic([refused, answered], [event("charge.succeeded", charge)])) == []
+    )
+
+    lenient = Exchange(
+        "POST", "/v1/checkout/sessions", GOOD_CHECKOUT | {"ui_mode": "x"}, 200, "{}", ()
+    )
+    stale = Exchange("GET", "/v1/charges/ch_1", {}, 200, json.dumps(charge | {"x": 1}), ())
+    problems = traffic_problems(
+        _Traffic([lenient, stale], [event("charge.succeeded", charge | {"y": 1})])
+    )
+    assert len(problems) == 4, problems  # the request, the empty answer, the charge, the event
+
+
+def test_the_sandboxs_parameter_lists_name_only_what_stripe_takes() -> None:
+    for method, path, schema in [
+        ("POST", "/v1/checkout/sessions", schemas.CHECKOUT_CREATE),
+        ("POST", "/v1/subscriptions/sub_1", schemas.SUBSCRIPTION_UPDATE),
+        ("DELETE", "/v1/subscriptions/sub_1", schemas.SUBSCRIPTION_CANCEL),
+        ("POST", "/v1/refunds", schemas.REFUND_CREATE),
+        ("POST", "/v1/billing_portal/sessions", schemas.PORTAL_CREATE),
+    ]:
+        endpoint = endpoint_for(method, path)
+        assert endpoint is not None and endpoint.params is not None
+        taken = set(fields_of(endpoint.params)) - {"expand"}
+        options = {"api_key", "stripe_version", "stripe_account", "stripe_context"}
+        options |= {"max_network_retries", "idempotency_key", "content_type", "headers"}
+        assert set(schema) <= taken - options, (path, set(schema) - taken)
