@@ -438,6 +438,32 @@ def list_invoice_payments(params: Obj) -> Obj:
     return paginate(payments, params, "/v1/invoice_payments", "invoice_payment")
 
 
+@bp.get("/refunds")
+@endpoint
+def list_refunds(params: Obj) -> Obj:
+    """``GET /v1/refunds?charge=ch_...``: a charge's refunds, newest first."""
+    p.check(params, {**LIST_PAGING, "charge": None, "payment_intent": None, "created": None})
+    charge_id = p.string(params.get("charge"), "charge")
+    intent_id = p.string(params.get("payment_intent"), "payment_intent")
+    created = _created_filter(params.get("created"))
+    refunds = [
+        refund
+        for refund in reversed(current_sandbox().state.objects("refund"))
+        if (charge_id is None or refund["charge"] == charge_id)
+        and (intent_id is None or refund["payment_intent"] == intent_id)
+        and created(refund["created"])
+    ]
+    return paginate(refunds, params, "/v1/refunds", "refund")
+
+
+@bp.post("/checkout/sessions/<session_id>/expire")
+@endpoint
+def expire_checkout_session(params: Obj, session_id: str) -> Obj:
+    """``POST /v1/checkout/sessions/{id}/expire``."""
+    p.check(params, {})
+    return current_sandbox().sim.expire_checkout(session_id).object
+
+
 # -- checkout ---------------------------------------------------------------------------
 
 

@@ -192,10 +192,44 @@ def refund(charge_id: str) -> Response:
 
 @bp.post("/charges/<charge_id>/dispute")
 def dispute(charge_id: str) -> Response:
-    """``{"reason"?: "fraudulent"}``: the cardholder disputes the charge."""
-    reason = str(_payload().get("reason", "fraudulent"))
-    result = current_sandbox().sim.dispute(charge_id, reason=reason)
-    return _outcome(result, f"Disputed {charge_id}")
+    """``{"reason"?: "fraudulent", "inquiry"?: true}``: the cardholder disputes the charge
+    (or the card network opens an inquiry, which withdraws no funds)."""
+    payload = _payload()
+    reason = str(payload.get("reason", "fraudulent"))
+    inquiry = _flag(payload.get("inquiry"))
+    result = current_sandbox().sim.dispute(charge_id, reason=reason, inquiry=inquiry)
+    return _outcome(result, f"{'Inquiry on' if inquiry else 'Disputed'} {charge_id}")
+
+
+@bp.post("/checkout/<session_id>/expire")
+def expire_checkout(session_id: str) -> Response:
+    """Let an open Checkout Session expire (``checkout.session.expired``)."""
+    result = current_sandbox().sim.expire_checkout(session_id)
+    return _outcome(result, f"Expired {session_id}")
+
+
+@bp.post("/refunds/<refund_id>/fail")
+def fail_refund(refund_id: str) -> Response:
+    """The bank returns a refund (``charge.refund.updated``, ``refund.failed``)."""
+    result = current_sandbox().sim.fail_refund(refund_id)
+    return _outcome(result, f"Refund {refund_id} failed")
+
+
+@bp.post("/customers/<customer_id>/update")
+def update_customer(customer_id: str) -> Response:
+    """``{"email": "new@example.com"}``: change a customer's email (``customer.updated``)."""
+    email = str(_payload().get("email") or "")
+    if "@" not in email:
+        raise StripeError(400, "email is required", param="email")
+    result = current_sandbox().sim.update_customer(customer_id, email=email)
+    return _outcome(result, f"Updated {customer_id}")
+
+
+@bp.post("/customers/<customer_id>/delete")
+def delete_customer(customer_id: str) -> Response:
+    """Delete a customer (its subscriptions end; ``customer.deleted``)."""
+    result = current_sandbox().sim.delete_customer(customer_id)
+    return _outcome(result, f"Deleted {customer_id}")
 
 
 @bp.post("/disputes/<dispute_id>/close")

@@ -954,8 +954,9 @@ def refund(*, ch: Obj, amount: int, reason: str | None, metadata: dict[str, str]
     )
 
 
-def dispute(*, ch: Obj, reason: str, now: int) -> Obj:
-    """A chargeback on ``ch`` that is waiting for evidence."""
+def dispute(*, ch: Obj, reason: str, now: int, inquiry: bool = False) -> Obj:
+    """A chargeback on ``ch`` waiting for evidence; with ``inquiry``, an inquiry (no funds
+    withdrawn, the charge still refundable)."""
     obj = _build(
         "dispute",
         {
@@ -964,19 +965,19 @@ def dispute(*, ch: Obj, reason: str, now: int) -> Obj:
             "charge": ch["id"],
             "created": now,
             "currency": ch["currency"],
-            "is_charge_refundable": False,
+            "is_charge_refundable": inquiry,
             "payment_intent": ch["payment_intent"],
             "payment_method_details": {
                 "card": {
                     "brand": ch["payment_method_details"]["card"]["brand"],
-                    "case_type": "chargeback",
+                    "case_type": "inquiry" if inquiry else "chargeback",
                     "network_reason_code": "10.4" if reason == "fraudulent" else "13.1",
                     "network": ch["payment_method_details"]["card"]["network"],
                 },
                 "type": "card",
             },
             "reason": reason,
-            "status": "needs_response",
+            "status": "warning_needs_response" if inquiry else "needs_response",
             "enhanced_eligibility_types": [],
         },
     )

@@ -1086,14 +1086,100 @@ class Simulator:
             self.state.emit("charge.refunded", ch, previous)
             return Outcome(copy.deepcopy(re_obj), self._emit_all(mark))
 
+    # -- information-losing events: expiry, failed refunds, customers, inquiries --------
+
+    def expire_checkout(self, session_id: str) -> Outcome:
+        """Expire an open Checkout Session (``checkout.session.expired``)."""
+        with self.state.lock:
+            mark = self._mark()
+            session = self.require(session_id, "checkout.session", "checkout.session")
+            if session["status"] != "open":
+                raise conflict(
+                    f'Only Checkout Sessions with a status in ["open"] can be expired. '
+                    f'This Checkout Session has a status of "{session["status"]}".'
+                )
+            session.update({"status": "expired", "url": None})
+            self.state.emit("checkout.session.expired", session)
+            return Outcome(copy.deepcopy(session), self._emit_all(mark))
+
+    def fail_refund(self, refund_id: str) -> Outcome:
+        """The bank returns a refund (``charge.refund.updated``, ``refund.failed``).
+
+        The money is back with the merchant: the charge's ``amount_refunded`` drops again.
+        """
+        with self.state.lock:
+            mark = self._mark()
+            re_obj = self.require(refund_id, "refund", "refund")
+            if re_obj["status"] == "failed":
+                raise conflict(f"Refund {refund_id} has already failed.")
+            ch = self.require(re_obj["charge"], "charge", "charge")
+            now = self.state.now()
+            txn = self.state.put(
+                objects.balance_transaction(
+                    source_id=re_obj["id"],
+                    amount=re_obj["amount"],
+                    fee=0,
+                    currency=re_obj["currency"],
+                    kind="refund_failure",
+                    now=now,
+                )
+            )
+            re_obj.update(
+                {
+                    "status": "failed",
+                    "failure_reason": "expired_or_canceled_card",
+                    "failure_balance_transaction": txn["id"],
+                }
+            )
+            ch["amount_refunded"] = max(0, ch["amount_refunded"] - re_obj["amount"])
+            ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
+            self.state.emit("charge.refund.updated", re_obj, {"status": "succeeded"})
+            self.state.emit("refund.failed", re_obj)
+            return Outcome(copy.deepcopy(re_obj), self._emit_all(mark))
+
+    def update_customer(self, customer_id: str, *, email: str) -> Outcome:
+        """Change a customer's email, as the dashboard can (``customer.updated``)."""
+        with self.state.lock:
+            mark = self._mark()
+            cust = self._customer(customer_id)
+            if cust["email"] != email:
+                previous = {"email": cust["email"]}
+                cust["email"] = email
+                self.state.emit("customer.updated", cust, previous)
+            return Outcome(copy.deepcopy(cust), self._emit_all(mark))
+
+    def delete_customer(self, customer_id: str) -> Outcome:
+        """Delete a customer: its subscriptions end, then ``customer.deleted``."""
+        with self.state.lock:
+            mark = self._mark()
+            cust = self._customer(customer_id)
+            for sub in self.state.objects("subscription"):
+                if sub["customer"] == customer_id and sub["status"] != "canceled":
+                    live = self.require(sub["id"], "subscription", "subscription")
+                    self._end_subscription(live, reason=None)
+            snapshot = copy.deepcopy(cust)
+            self.state.put({"id": customer_id, "object": "customer", "deleted": True})
+            self.state.emit("customer.deleted", snapshot)
+            return Outcome(snapshot, self._emit_all(mark))
+
+    def _customer(self, customer_id: str) -> Obj:
+        """A customer that still exists (a deleted one can be read, not changed)."""
+        cust = self.require(customer_id, "customer", "customer")
+        if cust.get("deleted"):
+            raise no_such("customer", customer_id)
+        return cust
+
     def charge_refunds(self, charge_id: str) -> list[Obj]:
         """The charge's refunds (the includable ``refunds`` list), newest first."""
         with self.state.lock:
             refunds = [obj for obj in self.state.objects("refund") if obj["charge"] == charge_id]
             return sorted(refunds, key=lambda obj: obj["created"], reverse=True)
 
-    def dispute(self, charge_id: str, *, reason: str = "fraudulent") -> Outcome:
-        """Open a chargeback on a charge (``charge.dispute.created``)."""
+    def dispute(
+        self, charge_id: str, *, reason: str = "fraudulent", inquiry: bool = False
+    ) -> Outcome:
+        """Open a chargeback (or, with ``inquiry``, a card network's inquiry that withdraws no
+        funds yet) on a charge (``charge.dispute.created``)."""
         with self.state.lock:
             mark = self._mark()
             ch = self.require(charge_id, "charge", "charge")
@@ -1101,7 +1187,9 @@ class Simulator:
                 raise conflict("Only a succeeded charge can be disputed.")
             if ch["disputed"]:
                 raise conflict(f"Charge {charge_id} is already disputed.")
-            du = self.state.put(objects.dispute(ch=ch, reason=reason, now=self.state.now()))
+            du = self.state.put(
+                objects.dispute(ch=ch, reason=reason, inquiry=inquiry, now=self.state.now())
+            )
             ch["disputed"] = True
             self.state.emit("charge.dispute.created", du)
             return Outcome(copy.deepcopy(du), self._emit_all(mark))
@@ -1113,9 +1201,11 @@ class Simulator:
         with self.state.lock:
             mark = self._mark()
             du = self.require(dispute_id, "dispute", "dispute")
-            if du["status"] in ("won", "lost"):
+            if du["status"] in ("won", "lost", "warning_closed"):
                 raise conflict(f"Dispute {dispute_id} is already closed.")
-            du["status"] = outcome
+            # An inquiry closes without a verdict on the money, which never left.
+            inquiry = du["status"].startswith("warning_")
+            du["status"] = "warning_closed" if inquiry else outcome
             du["evidence_details"]["has_evidence"] = True
             self.state.emit("charge.dispute.closed", du)
             return Outcome(copy.deepcopy(du), self._emit_all(mark))

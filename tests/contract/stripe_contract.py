@@ -274,6 +274,12 @@ class _ObjectChecker:
     def stripe_object(self, obj: Obj, cls: type, path: str) -> None:
         fields = fields_of(cls)
         name = getattr(cls, "OBJECT_NAME", None)
+        if obj.get("deleted") is True and "deleted" in fields:
+            # A deleted object is only its id, its type and the flag.
+            extra = sorted(set(obj) - {"id", "object", "deleted"})
+            if extra:
+                self.fail(path, f"a deleted {name} carries only id and object, not {extra}")
+            return
         if name is not None and obj.get("object") != name:
             self.fail(path, f"object should be {name!r}, is {_describe(obj.get('object'))}")
         for key in obj:
