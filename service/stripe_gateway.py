@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import stripe
 from stripe.params.checkout import SessionCreateParams
@@ -24,6 +24,8 @@ PINNED_API_VERSION = "2026-10-28.endive"
 OUR_METADATA_KEY = "app"
 OUR_METADATA_VALUE = "reader-contributions"
 MAX_NETWORK_RETRIES = 2
+# The recurring frequencies a reader can choose, and the Stripe price interval of each.
+RECURRING_INTERVALS: dict[str, Literal["month", "year"]] = {"monthly": "month", "annual": "year"}
 # (connect, read) seconds; Checkout creation is on the reader's click, so fail fast.
 CONNECT_TIMEOUT_SECONDS = 5.0
 
@@ -198,7 +200,8 @@ def create_checkout_session(
     }
     if customer_email:
         params["customer_email"] = customer_email
-    if frequency == "monthly":
+    interval = RECURRING_INTERVALS.get(frequency)
+    if interval is not None:
         params["mode"] = "subscription"
         params["line_items"] = [
             {
@@ -206,7 +209,7 @@ def create_checkout_session(
                 "price_data": {
                     "currency": currency,
                     "unit_amount": amount_minor,
-                    "recurring": {"interval": "month"},
+                    "recurring": {"interval": interval},
                     "product_data": {"name": product_name},
                 },
             }

@@ -71,7 +71,7 @@
     var amount = chosenAmount();
     var ok = amount !== null && !problem();
     button.textContent = ok
-      ? "Give " + label(amount) + (frequency() === "monthly" ? " a month" : " once")
+      ? "Give " + label(amount) + ({ monthly: " a month", annual: " a year" }[frequency()] || " once")
       : "Continue to secure payment";
   }
 

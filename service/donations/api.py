@@ -115,7 +115,7 @@ def describe_session(
     frequency = info.metadata.get("frequency") or (
         Frequency.MONTHLY.value if info.mode == "subscription" else Frequency.ONE_OFF.value
     )
-    monthly = frequency == Frequency.MONTHLY.value
+    recurring = frequency in {Frequency.MONTHLY.value, Frequency.ANNUAL.value}
     return {
         "paid": info.paid,
         "status": info.status,
@@ -125,7 +125,7 @@ def describe_session(
         "display_amount": format_money(info.amount_total, info.currency),
         "manage_url": (
             manage_url(settings, info.customer_id)
-            if monthly and info.paid and info.customer_id
+            if recurring and info.paid and info.customer_id
             else None
         ),
     }

@@ -23,11 +23,19 @@ from service.core.money import format_money
 from service.core.settings import Settings
 from service.ledger import AttemptStatus, CheckoutAttempt, Frequency
 
-PRODUCT_NAMES = {Frequency.ONE_OFF: "One-off donation", Frequency.MONTHLY: "Monthly donation"}
+PRODUCT_NAMES = {
+    Frequency.ONE_OFF: "One-off donation",
+    Frequency.MONTHLY: "Monthly donation",
+    Frequency.ANNUAL: "Annual donation",
+}
 # Preset amounts offered on the support page and the widget, in minor units of any
 # currency: €5/€10/€20 and, in zero-decimal currencies, ¥500/¥1,000/¥2,000. Amounts
 # outside the currency's configured limits are left out.
-PRESETS = {Frequency.MONTHLY: (500, 1000, 2000), Frequency.ONE_OFF: (1000, 2500, 5000)}
+PRESETS = {
+    Frequency.MONTHLY: (500, 1000, 2000),
+    Frequency.ANNUAL: (5000, 10000, 20000),
+    Frequency.ONE_OFF: (1000, 2500, 5000),
+}
 SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
 
 

@@ -27,7 +27,8 @@ from service.donations.checkout import (
 )
 from service.ledger import Frequency
 
-FREQUENCY_MESSAGE = "Choose one_off or monthly."
+FREQUENCY_MESSAGE = "Choose one_off, monthly or annual."
+FORM_FREQUENCY_MESSAGE = "Choose once-off, monthly or yearly."
 
 
 def _settings() -> Settings:
@@ -53,7 +54,7 @@ class CheckoutRequestSchema(Schema):
     frequency = fields.String(
         required=True,
         validate=validate.OneOf([f.value for f in Frequency], error=FREQUENCY_MESSAGE),
-        metadata={"description": "one_off or monthly"},
+        metadata={"description": "one_off, monthly or annual"},
     )
     amount = fields.Integer(
         required=True,
@@ -128,7 +129,7 @@ class CheckoutSessionStatusSchema(Schema):
 
     paid = fields.Boolean(required=True)
     status = fields.String(required=True, metadata={"description": "complete, open or expired"})
-    frequency = fields.String(required=True, metadata={"description": "one_off or monthly"})
+    frequency = fields.String(required=True, metadata={"description": "one_off, monthly or annual"})
     amount = fields.Integer(required=True)
     currency = fields.String(required=True)
     display_amount = fields.String(required=True)
@@ -150,10 +151,11 @@ class SupportFormSchema(Schema):
 
     frequency = fields.String(
         required=True,
-        validate=validate.OneOf([f.value for f in Frequency], error="Choose once-off or monthly."),
-        error_messages={"required": "Choose once-off or monthly."},
+        validate=validate.OneOf([f.value for f in Frequency], error=FORM_FREQUENCY_MESSAGE),
+        error_messages={"required": FORM_FREQUENCY_MESSAGE},
     )
     amount_monthly = fields.String(load_default="", validate=[validate.Length(max=20), clean_line])
+    amount_annual = fields.String(load_default="", validate=[validate.Length(max=20), clean_line])
     amount_one_off = fields.String(load_default="", validate=[validate.Length(max=20), clean_line])
     custom_amount = fields.String(load_default="", validate=[validate.Length(max=20), clean_line])
     attempt = fields.String(load_default=None, validate=[validate.Length(max=36), clean_line])

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service import stripe_gateway
 from service.core.settings import Settings
-from service.ledger.models import AttemptStatus, Donation, Frequency
+from service.ledger.models import AttemptStatus, Donation, Frequency, MonthlyDonation
 from service.ledger.recording import (
     PaymentFacts,
     apply_dispute,
@@ -106,8 +106,16 @@ def handle_async_payment_failed(session: Session, settings: Settings, event: Obj
     return True
 
 
+def renewal_frequency(monthly: MonthlyDonation | None, metadata: dict[str, str]) -> Frequency:
+    """Whether a paid invoice renews a monthly or an annual gift."""
+    if monthly is not None:
+        return monthly.frequency
+    # Only when the subscription is not ours to follow: trust the metadata we wrote.
+    return Frequency.ANNUAL if metadata.get("frequency") == "annual" else Frequency.MONTHLY
+
+
 def handle_invoice_paid(session: Session, settings: Settings, event: Obj) -> bool:
-    """One month of a monthly gift was paid: record it as a donation."""
+    """One period of a monthly or annual gift was paid: record it as a donation."""
     invoice: Obj = event["data"]["object"]
     subscription_id, metadata = invoice_subscription(invoice)
     if not subscription_id or not stripe_gateway.is_ours(metadata):
@@ -137,7 +145,7 @@ def handle_invoice_paid(session: Session, settings: Settings, event: Obj) -> boo
         session,
         settings,
         PaymentFacts(
-            frequency=Frequency.MONTHLY,
+            frequency=renewal_frequency(monthly, metadata),
             amount_minor=amount,
             currency=str(invoice.get("currency") or "").lower(),
             paid_at=paid_at or event_time(event),

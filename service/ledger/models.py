@@ -26,6 +26,19 @@ FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
 class Frequency(enum.StrEnum):
     ONE_OFF = "one_off"
     MONTHLY = "monthly"
+    ANNUAL = "annual"
+
+
+class Interval(enum.StrEnum):
+    """How often a recurring gift renews: Stripe's `recurring.interval`."""
+
+    MONTH = "month"
+    YEAR = "year"
+
+
+# The recurring frequencies and the Stripe interval each one bills on.
+INTERVAL_OF = {Frequency.MONTHLY: Interval.MONTH, Frequency.ANNUAL: Interval.YEAR}
+FREQUENCY_OF = {interval: frequency for frequency, interval in INTERVAL_OF.items()}
 
 
 class DonationStatus(enum.StrEnum):
@@ -138,7 +151,10 @@ class CheckoutAttempt(Base):
 
 
 class MonthlyDonation(Base):
-    """A monthly gift: one Stripe subscription and its current state."""
+    """A recurring gift (monthly or annual): one Stripe subscription and its current state.
+
+    The name is historical: `interval` says whether it renews every month or every year.
+    """
 
     __tablename__ = "monthly_donations"
     __table_args__ = (
@@ -158,6 +174,10 @@ class MonthlyDonation(Base):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), index=True)
     supporter_id: Mapped[int | None] = mapped_column(ForeignKey("supporters.id"), index=True)
     status: Mapped[MonthlyStatus] = mapped_column(stored_enum(MonthlyStatus, "monthly_status"))
+    interval: Mapped[Interval] = mapped_column(
+        stored_enum(Interval, "interval"), default=Interval.MONTH, server_default="month"
+    )
+    # What one renewal charges, per `interval` (a year's amount for an annual gift).
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
@@ -176,9 +196,14 @@ class MonthlyDonation(Base):
     supporter: Mapped[Supporter | None] = relationship(back_populates="monthly_donations")
     donations: Mapped[list[Donation]] = relationship(back_populates="monthly_donation")
 
+    @property
+    def frequency(self) -> Frequency:
+        """The reader's choice this gift came from: monthly or annual."""
+        return FREQUENCY_OF[self.interval]
+
 
 class Donation(Base):
-    """One successful payment: a one-off gift, or one month of a monthly gift."""
+    """One successful payment: a one-off gift, or one renewal of a monthly or annual gift."""
 
     __tablename__ = "donations"
     __table_args__ = (

@@ -23,6 +23,7 @@ from service.ledger.models import (
     Donation,
     DonationStatus,
     Frequency,
+    Interval,
     MonthlyDonation,
     MonthlyStatus,
     StripeCustomer,
@@ -115,6 +116,15 @@ def _subscription_amount(subscription: Obj) -> tuple[int, str, datetime | None]:
     return amount, currency, period_end
 
 
+def subscription_interval(subscription: Obj) -> Interval:
+    """Whether a subscription renews monthly or yearly, from its price (month if unsure)."""
+    for item in ((subscription.get("items") or {}).get("data")) or []:
+        recurring = (item.get("price") or {}).get("recurring") or {}
+        if recurring.get("interval") == Interval.YEAR.value:
+            return Interval.YEAR
+    return Interval.MONTH
+
+
 def _monthly_for_update(session: Session, subscription_id: str) -> MonthlyDonation | None:
     return session.scalars(
         select(MonthlyDonation)
@@ -156,6 +166,7 @@ def sync_monthly_donation(
             {
                 "stripe_subscription_id": subscription_id,
                 "status": MonthlyStatus(subscription["status"]).value,
+                "interval": subscription_interval(subscription).value,
                 "amount_minor": amount,
                 "currency": currency,
                 "cancel_at_period_end": False,
@@ -173,6 +184,7 @@ def sync_monthly_donation(
     if monthly.status is MonthlyStatus.CANCELED and monthly.stripe_state_at is not None:
         status = MonthlyStatus.CANCELED
     monthly.status = status
+    monthly.interval = subscription_interval(subscription)
     monthly.amount_minor = amount
     monthly.currency = currency
     monthly.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))

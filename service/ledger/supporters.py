@@ -22,9 +22,9 @@ from service.ledger.models import (
 
 DEFINITION = (
     "A supporter is a distinct person (by Stripe customer, joined by email) with an active "
-    "or past-due monthly donation, or a successful one-off donation in the last {window} "
-    "days that was not fully refunded and has no open or lost dispute. The count adds "
-    "{offset} supporters from before this service."
+    "or past-due monthly or annual donation, or a successful one-off donation in the last "
+    "{window} days that was not fully refunded and has no open or lost dispute. The count "
+    "adds {offset} supporters from before this service."
 )
 
 
@@ -66,7 +66,7 @@ COUNTING_DONATION_STATUSES = frozenset(
 def expected_supported_until(
     has_supporting_monthly: bool, last_one_off_paid_at: datetime | None, settings: Settings
 ) -> datetime | None:
-    """The definition, as a date: forever with a live monthly gift, else one window on."""
+    """The definition, as a date: forever with a live recurring gift, else one window on."""
     if has_supporting_monthly:
         return FOREVER
     if last_one_off_paid_at is None:

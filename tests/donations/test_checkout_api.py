@@ -104,6 +104,30 @@ def test_monthly_opens_a_subscription_session_with_a_monthly_price(
     )
 
 
+def test_annual_opens_a_subscription_session_with_a_yearly_price(
+    client: FlaskClient, session: Session, sandbox: Any
+) -> None:
+    response = client.post("/api/v1/checkout", json={**VALID, "frequency": "annual"})
+
+    assert response.status_code == 201, response.get_json()
+    assert session.scalars(select(CheckoutAttempt)).one().frequency is Frequency.ANNUAL
+    [stripe_session] = sandbox_sessions(sandbox)
+    assert stripe_session["mode"] == "subscription"
+    assert stripe_session["metadata"]["frequency"] == "annual"
+    [item] = sandbox.sim.line_items(stripe_session["id"])
+    assert item["price"]["recurring"]["interval"] == "year"
+    assert item["price"]["unit_amount"] == 1000
+
+
+def test_an_unknown_frequency_is_refused_with_the_choices(client: FlaskClient) -> None:
+    response = client.post("/api/v1/checkout", json={**VALID, "frequency": "weekly"})
+
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["json"]["frequency"] == [
+        "Choose one_off, monthly or annual."
+    ]
+
+
 def test_widget_return_url_brings_the_reader_back_to_the_article(
     client: FlaskClient, sandbox: Any
 ) -> None:

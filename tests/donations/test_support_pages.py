@@ -96,8 +96,8 @@ def test_form_amounts_presets_and_custom(
         (_form(amount_monthly="other"), "Choose an amount or enter your own."),
         (_form(amount_monthly="abc"), "Choose one of the amounts."),
         (_form(amount_monthly="1"), "The smallest gift is €1.00."),
-        (_form(frequency="weekly"), "Choose once-off or monthly."),
-        ({"amount_monthly": "1000"}, "Choose once-off or monthly."),
+        (_form(frequency="weekly"), "Choose once-off, monthly or yearly."),
+        ({"amount_monthly": "1000"}, "Choose once-off, monthly or yearly."),
     ],
 )
 def test_form_errors_are_shown_next_to_the_field_and_nothing_happens(
@@ -187,6 +187,36 @@ def test_thank_you_confirms_a_monthly_gift_with_stripe_and_marks_the_supporter(
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert re.search(r'href="http://127.0.0.1:5000/support/manage/[^"]+" data-manage-link', html)
+
+
+def test_thank_you_confirms_a_yearly_gift_with_a_manage_link(
+    client: FlaskClient, sandbox: Any
+) -> None:
+    session_id = _paid_session(client, sandbox, "annual")
+
+    html = client.get(f"/support/thank-you?session_id={session_id}").get_data(as_text=True)
+
+    assert "€10.00 a year" in html
+    assert "Manage my yearly gift" in html
+    assert re.search(r'href="http://127.0.0.1:5000/support/manage/[^"]+" data-manage-link', html)
+
+
+def test_the_form_offers_yearly_gifts_and_opens_a_yearly_checkout(
+    client: FlaskClient, sandbox: Any
+) -> None:
+    html = client.get("/support?frequency=annual").get_data(as_text=True)
+    assert re.search(r'value="annual" id="frequency-annual"\s+checked', html)
+    assert re.search(r'name="amount_annual" value="10000"\s+checked', html)
+
+    response = client.post(
+        "/support/checkout", data={"frequency": "annual", "amount_annual": "5000"}
+    )
+
+    assert response.status_code == 303, response.get_data(as_text=True)
+    [stripe_session] = sandbox_sessions(sandbox)
+    [item] = sandbox.sim.line_items(stripe_session["id"])
+    assert item["price"]["recurring"]["interval"] == "year"
+    assert item["price"]["unit_amount"] == 5000
 
 
 def test_thank_you_for_a_one_off_gift_has_no_manage_link(client: FlaskClient, sandbox: Any) -> None:

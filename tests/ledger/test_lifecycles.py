@@ -11,6 +11,7 @@ from service.ledger.models import (
     DonationStatus,
     EventOutcome,
     Frequency,
+    Interval,
     MonthlyDonation,
     MonthlyStatus,
     StripeEvent,
@@ -140,6 +141,47 @@ def test_monthly_gift_through_renewals_a_failure_and_cancellation(stack: Stack) 
     monthly = _monthly(stack, donor.subscription_id)
     assert monthly.status is MonthlyStatus.CANCELED
     assert monthly.ended_at is not None
+    assert stack.count() == 0
+
+
+def test_annual_gift_renews_yearly_counts_while_past_due_and_ends(stack: Stack) -> None:
+    sim = stack.sandbox.sim
+    donor = pay(stack.sandbox, stack.settings, frequency="annual", amount=12000)
+    stack.settle()
+    assert donor.subscription_id
+    price = stack.sandbox.state.get(donor.subscription_id)["items"]["data"][0]["price"]
+    assert price["recurring"]["interval"] == "year"
+    annual = _monthly(stack, donor.subscription_id)
+    assert (annual.status, annual.interval, annual.amount_minor) == (
+        MonthlyStatus.ACTIVE,
+        Interval.YEAR,
+        12000,
+    )
+    assert annual.frequency is Frequency.ANNUAL
+    assert annual.started_at and annual.current_period_end
+    assert 365 <= (annual.current_period_end - annual.started_at).days <= 366
+    assert stack.count() == 1
+
+    first_end = annual.current_period_end
+    sim.renew_subscription(donor.subscription_id, "failed")
+    stack.settle()
+    assert _monthly(stack, donor.subscription_id).status is MonthlyStatus.PAST_DUE
+    assert stack.count() == 1, "a past-due annual gift still counts"
+
+    sim.renew_subscription(donor.subscription_id, "paid")
+    stack.settle()
+    annual = _monthly(stack, donor.subscription_id)
+    assert annual.status is MonthlyStatus.ACTIVE
+    assert annual.current_period_end and annual.current_period_end > first_end
+    donations = _donations(stack)
+    assert len(donations) == 2, "the first year and one paid renewal"
+    assert {d.frequency for d in donations} == {Frequency.ANNUAL}
+    assert {d.amount_minor for d in donations} == {12000}
+    assert {d.monthly_donation_id for d in donations} == {annual.id}
+
+    sim.cancel_subscription(donor.subscription_id)
+    stack.settle()
+    assert _monthly(stack, donor.subscription_id).status is MonthlyStatus.CANCELED
     assert stack.count() == 0
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from service.core.settings import Settings
-from service.ledger.models import DonationStatus, Frequency, MonthlyStatus
+from service.ledger.models import DonationStatus, Frequency, Interval, MonthlyStatus
 from service.staff.reports import (
     MIN_IMPRESSIONS_FOR_TEST,
     FunnelRow,
@@ -62,6 +62,27 @@ def test_monthly_recurring_revenue_and_at_risk_per_currency(session: Session) ->
         700,
     )
     assert (gbp.currency, gbp.active, gbp.mrr_minor, gbp.past_due) == ("gbp", 1, 300, 0)
+
+
+def test_annual_gifts_are_recurring_revenue_a_twelfth_a_month_and_whole_a_year(
+    session: Session,
+) -> None:
+    factories.monthly(session, amount_minor=1000)
+    factories.monthly(session, amount_minor=12000, interval=Interval.YEAR)
+    factories.monthly(session, amount_minor=5000, interval=Interval.YEAR)
+    factories.monthly(
+        session, amount_minor=2400, interval=Interval.YEAR, status=MonthlyStatus.PAST_DUE
+    )
+    factories.monthly(
+        session, amount_minor=99999, interval=Interval.YEAR, status=MonthlyStatus.CANCELED
+    )
+    board = build_dashboard(session, _settings(), NOW)
+    [eur] = board.monthly
+    assert (eur.active, eur.active_annual) == (3, 2)
+    # 1000 a month + (12000 + 5000) / 12 = 1000 + 1416.67, floored: never overstated.
+    assert eur.mrr_minor == 1000 + 1416
+    assert eur.arr_minor == 1000 * 12 + 17000
+    assert (eur.past_due, eur.past_due_minor) == (1, 200)
 
 
 def test_one_off_revenue_this_month_and_over_twelve_months(session: Session) -> None:

@@ -22,6 +22,7 @@ from service.ledger import (
     Donation,
     DonationStatus,
     Frequency,
+    Interval,
     MonthlyDonation,
     MonthlyStatus,
     Supporter,
@@ -35,19 +36,21 @@ WEEKS = 12
 DISPUTED_STATUSES = (DonationStatus.DISPUTED, DonationStatus.DISPUTE_LOST)
 
 DEFINITIONS = {
-    "mrr": "Monthly recurring revenue: the sum of the monthly amounts of active monthly "
-    "gifts. Past-due gifts are left out and shown as at risk.",
+    "mrr": "Recurring revenue: the amounts of active monthly and annual gifts, per month "
+    "(an annual gift counts a twelfth of its amount each month) and per year (a monthly "
+    "gift counts twelve times). Past-due gifts are left out and shown as at risk.",
     "one_off": "One-off revenue: one-off donations by the date they were paid (UTC). Net is "
     "gross minus refunds and minus donations under dispute or lost to a dispute.",
     "new_supporters": "New supporters: people whose first successful gift fell in that week "
     "(weeks start on Monday, UTC).",
-    "cancellations": "Cancellations: monthly gifts cancelled in that week, whoever cancelled.",
-    "at_risk": "At risk: monthly gifts whose latest renewal failed (past due); Stripe retries "
+    "cancellations": "Cancellations: monthly and annual gifts cancelled in that week, whoever "
+    "cancelled.",
+    "at_risk": "At risk: recurring gifts whose latest renewal failed (past due); Stripe retries "
     "the card, and they still count as supporters until the gift is cancelled.",
     "refunds": "Refunds and disputes in the last 12 months, by the date they happened.",
     "funnel": "Impressions and clicks come from the widget's beacons; checkouts started are "
     "Stripe Checkout sessions we created; donations completed are one-off donations plus "
-    "monthly gifts started, each attributed to the appeal the reader came from.",
+    "recurring gifts started, each attributed to the appeal the reader came from.",
 }
 
 
@@ -60,11 +63,15 @@ class SupporterSummary:
 
 @dataclass(frozen=True)
 class MonthlyRow:
+    """Recurring gifts in one currency: monthly and annual, amounts per month and per year."""
+
     currency: str
     active: int
     mrr_minor: int
     past_due: int
     past_due_minor: int
+    active_annual: int = 0
+    arr_minor: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,22 +151,52 @@ def summarise_supporters(session: Session, settings: Settings, now: datetime) ->
 
 
 def summarise_monthly(session: Session) -> list[MonthlyRow]:
-    """Active and past-due monthly gifts and their monthly amounts, per currency."""
+    """Active and past-due recurring gifts per currency; annual amounts normalised ÷ 12."""
     is_active = MonthlyDonation.status == MonthlyStatus.ACTIVE
     is_past_due = MonthlyDonation.status == MonthlyStatus.PAST_DUE
+    is_annual = MonthlyDonation.interval == Interval.YEAR
+
+    def amounts(status: ColumnElement[bool], annual: bool) -> ColumnElement[Any]:
+        interval = is_annual if annual else ~is_annual
+        return func.sum(case((and_(status, interval), MonthlyDonation.amount_minor), else_=0))
+
     rows = session.execute(
         select(
             MonthlyDonation.currency,
             func.sum(case((is_active, 1), else_=0)),
-            func.sum(case((is_active, MonthlyDonation.amount_minor), else_=0)),
+            func.sum(case((and_(is_active, is_annual), 1), else_=0)),
+            amounts(is_active, annual=False),
+            amounts(is_active, annual=True),
             func.sum(case((is_past_due, 1), else_=0)),
-            func.sum(case((is_past_due, MonthlyDonation.amount_minor), else_=0)),
+            amounts(is_past_due, annual=False),
+            amounts(is_past_due, annual=True),
         )
         .where(MonthlyDonation.status.in_([MonthlyStatus.ACTIVE, MonthlyStatus.PAST_DUE]))
         .group_by(MonthlyDonation.currency)
         .order_by(MonthlyDonation.currency)
     ).all()
-    return [MonthlyRow(c, int(a), int(m), int(p), int(pm)) for c, a, m, p, pm in rows]
+    result = []
+    for currency, *numbers in rows:
+        active, active_annual, monthly, annual, past_due, due_monthly, due_annual = map(
+            int, numbers
+        )
+        result.append(
+            MonthlyRow(
+                currency=currency,
+                active=active,
+                mrr_minor=per_month(monthly, annual),
+                past_due=past_due,
+                past_due_minor=per_month(due_monthly, due_annual),
+                active_annual=active_annual,
+                arr_minor=monthly * 12 + annual,
+            )
+        )
+    return result
+
+
+def per_month(monthly_minor: int, annual_minor: int) -> int:
+    """Monthly amounts plus annual ones spread over 12 months, floored: never overstated."""
+    return monthly_minor + annual_minor // 12
 
 
 def _net_amount() -> ColumnElement[Any]:
