@@ -9,7 +9,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from service.core.db import build_engine
 from service.core.migrations import alembic_config
@@ -47,3 +48,37 @@ def test_downgrade_to_base_removes_every_table(empty_database_url: str) -> None:
         engine.dispose()
     assert remaining == set()
     command.upgrade(config, "head")  # and back up again cleanly
+
+
+def test_annual_gifts_migration_keeps_monthly_rows_and_admits_annual(
+    empty_database_url: str,
+) -> None:
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0002_jobs")
+    engine = build_engine(empty_database_url)
+    stamp = {"t": "2026-11-30 12:00:00"}
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO monthly_donations (stripe_subscription_id, status, amount_minor,"
+                    " currency, cancel_at_period_end, created_at, updated_at)"
+                    " VALUES ('sub_old', 'active', 500, 'eur', false, :t, :t)"
+                ),
+                stamp,
+            )
+        command.upgrade(config, "0003_annual_gifts")
+        with engine.begin() as connection:
+            assert connection.scalar(text("SELECT interval FROM monthly_donations")) == "month"
+            connection.execute(
+                text(
+                    "INSERT INTO donations (frequency, status, amount_minor,"
+                    " amount_refunded_minor, currency, paid_at, created_at, updated_at)"
+                    " VALUES ('annual', 'succeeded', 5000, 0, 'eur', :t, :t, :t)"
+                ),
+                stamp,
+            )
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE monthly_donations SET interval = 'week'"))
+    finally:
+        engine.dispose()
