@@ -95,7 +95,8 @@ def start_sandbox(sandbox_port: int, base: str) -> Any:
         # The newest secret when several are set for rotation (new first).
         webhook_secret=os.environ["STRIPE_WEBHOOK_SECRET"].split(",")[0].strip(),
         api_key=SANDBOX_SECRET_KEY,
-        account_name="The Harbour Courier",
+        # Stripe shows the account's name on Checkout; ours is the publication's.
+        account_name=os.environ.get("PUBLICATION_NAME") or "The Harbour Courier",
         # Stripe-like retry pacing; the test defaults retry much faster.
         webhook_max_attempts=6,
         webhook_backoff=1.0,

@@ -20,6 +20,7 @@ from service.appeals.editing import (
     CampaignInput,
     CopyInput,
     VariantInput,
+    sanitise_copy,
     save_campaign,
 )
 from service.appeals.models import AppealCounter, Campaign, GoalBehaviour, Placement
@@ -41,6 +42,7 @@ __all__ = [
     "fill",
     "init_app",
     "invalidate_campaign_cache",
+    "sanitise_copy",
     "save_campaign",
     "seed_demo",
 ]

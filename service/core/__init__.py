@@ -1,11 +1,20 @@
 """The small core every feature stands on: settings, database, extensions, errors, headers,
-logging, money, CORS, health and the CLI group. It imports no feature."""
+logging, money, CORS, the brand, health and the CLI group. It imports no feature."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from service.core import cli, cors, errors, health, input_guard, logging_setup, security_headers
+from service.core import (
+    brand,
+    cli,
+    cors,
+    errors,
+    health,
+    input_guard,
+    logging_setup,
+    security_headers,
+)
 from service.core.extensions import init_extensions
 from service.core.settings import Settings
 
@@ -18,5 +27,6 @@ def init_app(app: Flask, settings: Settings) -> None:
     input_guard.init_app(app)
     cors.init_app(app, settings)
     security_headers.init_app(app, settings)
+    brand.init_app(app, settings)
     app.register_blueprint(health.bp)
     cli.init_app(app)

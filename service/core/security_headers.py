@@ -19,12 +19,17 @@ def content_security_policy(settings: Settings) -> str:
     if settings.stripe_api_base:
         parts = urlsplit(settings.stripe_api_base)
         hosted.append(f"{parts.scheme}://{parts.netloc}")
+    images = ["'self'", "data:"]
+    if settings.brand_logo_url.startswith("https://"):
+        # The publication's logo may live on its own site or CDN.
+        parts = urlsplit(settings.brand_logo_url)
+        images.append(f"{parts.scheme}://{parts.netloc}")
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         # The widget styles its Shadow DOM with a <style> element; no inline scripts.
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": images,
         "connect-src": ["'self'"],
         "form-action": ["'self'", *hosted],
         "frame-ancestors": ["'none'"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,9 @@ INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance"
 # Stripe's minimum charge is about 0.50 in most currencies; we default to 1.00 and cap
 # single gifts at 10,000.00 so a typo (or a card tester) cannot create a huge charge.
 DEFAULT_CURRENCY_LIMITS = "eur:100:1000000,gbp:100:1000000,usd:100:1000000"
+# The demo's fictional paper: fine for `make run`, refused in production.
+DEMO_PUBLICATION_NAME = "The Harbour Courier"
+DEFAULT_BRAND_COLOR = "#0b5fff"
 
 
 class SettingsError(Exception):
@@ -77,6 +81,12 @@ class Settings:
     manage_link_max_age_days: int = 30
     checkout_rate_limit: str = "10 per minute;60 per hour"
     log_level: str = "INFO"
+    # The publication readers see on every page: its name, home page, logo, colour, inbox.
+    publication_name: str = DEMO_PUBLICATION_NAME
+    publication_url: str = ""
+    brand_logo_url: str = ""
+    brand_color: str = DEFAULT_BRAND_COLOR
+    contact_email: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -122,6 +132,8 @@ class Settings:
                 )
                 if not value
             ]
+            if self.publication_name == DEMO_PUBLICATION_NAME:
+                missing.append("PUBLICATION_NAME")
             if missing:
                 raise SettingsError(f"production needs {', '.join(missing)} in the environment")
             if len(self.secret_key) < 32:
@@ -138,9 +150,11 @@ class Settings:
                 f"DEFAULT_CURRENCY {self.default_currency!r} is not one of "
                 f"{', '.join(self.currency_limits)}"
             )
+        _check_brand(self)
         for url_name, url in (
             ("PUBLIC_BASE_URL", self.public_base_url),
             ("STRIPE_API_BASE", self.stripe_api_base),
+            ("PUBLICATION_URL", self.publication_url),
         ):
             if url and urlsplit(url).scheme not in {"http", "https"}:
                 raise SettingsError(f"{url_name} must be an http(s) URL, not {url!r}")
@@ -182,7 +196,26 @@ class Settings:
             manage_link_max_age_days=_int(env, "MANAGE_LINK_MAX_AGE_DAYS", 30, minimum=1),
             checkout_rate_limit=env.get("CHECKOUT_RATE_LIMIT", cls.checkout_rate_limit),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            publication_name=env.get("PUBLICATION_NAME", "").strip() or DEMO_PUBLICATION_NAME,
+            publication_url=env.get("PUBLICATION_URL", "").strip(),
+            brand_logo_url=env.get("BRAND_LOGO_URL", "").strip(),
+            brand_color=env.get("BRAND_COLOR", "").strip().lower() or DEFAULT_BRAND_COLOR,
+            contact_email=env.get("CONTACT_EMAIL", "").strip(),
         ).validated()
+
+
+def _check_brand(settings: Settings) -> None:
+    """Refuse brand settings that would break pages or let markup into them."""
+    if not 0 < len(settings.publication_name) <= 120 or "<" in settings.publication_name:
+        raise SettingsError("PUBLICATION_NAME must be 1 to 120 characters of plain text")
+    if not re.fullmatch(r"#[0-9a-f]{6}", settings.brand_color):
+        raise SettingsError(f"BRAND_COLOR must look like #0b5fff, not {settings.brand_color!r}")
+    logo = settings.brand_logo_url
+    if logo and not (logo.startswith("/") or urlsplit(logo).scheme == "https"):
+        raise SettingsError("BRAND_LOGO_URL must be an https URL or a path on this service")
+    email = settings.contact_email
+    if email and not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", email):
+        raise SettingsError(f"CONTACT_EMAIL must be an email address, not {email!r}")
 
 
 def _split(value: str) -> tuple[str, ...]:

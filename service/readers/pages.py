@@ -32,6 +32,7 @@ from service.donations import (
     valid_attempt_id,
 )
 from service.ledger import Frequency, count_supporters, display_count
+from service.readers.texts import support_texts
 
 bp = Blueprint("support", __name__)
 
@@ -83,6 +84,7 @@ def render_support_page(
     limits = settings.currency_limits[settings.default_currency]
     html = render_template(
         "support.html",
+        texts=support_texts(db.session),
         supporters=display_count(count),
         count=count,
         values=values,

@@ -35,6 +35,7 @@ from service.appeals import (
     VARIANT_KEY_PATTERN,
     GoalBehaviour,
 )
+from service.readers import HEADING_MAX, INTRO_MAX
 from service.staff.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from service.staff.models import StaffRole
 
@@ -57,6 +58,11 @@ class SignInForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField(
         "Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
     )
+
+
+class SupportTextsForm(FlaskForm):  # type: ignore[misc]
+    heading = StringField("Heading", validators=[DataRequired(), Length(max=HEADING_MAX)])
+    intro = TextAreaField("Text above the form", validators=[DataRequired(), Length(max=INTRO_MAX)])
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
