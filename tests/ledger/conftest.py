@@ -19,6 +19,7 @@ from service.core.settings import Settings
 from service.ledger.supporters import count_supporters
 from stripe_sandbox import SandboxServer
 from tests.conftest import TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET, make_test_app, truncate_all
+from tests.contract.stripe_contract import assert_traffic_keeps_contract
 from tests.live import LiveServer, reserve_port
 
 
@@ -39,6 +40,7 @@ def sandbox() -> Iterator[SandboxServer]:
         deliver_webhooks=False, api_key=TEST_STRIPE_KEY, webhook_secret=TEST_WEBHOOK_SECRET
     ) as server:
         yield server
+        assert_traffic_keeps_contract(server.state)
 
 
 @pytest.fixture
