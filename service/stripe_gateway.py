@@ -346,6 +346,16 @@ def list_events_since(settings: Settings, created_from: int) -> list[dict[str, A
     return events
 
 
+def list_refunds(settings: Settings, charge_id: str) -> list[dict[str, Any]]:
+    """A charge's refunds, newest first (a charge lists them only when expanded)."""
+    client = stripe_client(settings)
+    try:
+        page = client.v1.refunds.list({"charge": charge_id, "limit": 100})
+        return [_plain(refund) for refund in page.auto_paging_iter()]
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "listing a charge's refunds") from error
+
+
 def list_invoice_payments(settings: Settings, invoice_id: str) -> list[dict[str, Any]]:
     """How an invoice was paid: its payments, each with its payment intent and charge."""
     client = stripe_client(settings)

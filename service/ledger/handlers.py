@@ -10,6 +10,7 @@ without our metadata marker are acknowledged and ignored.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -135,7 +136,7 @@ def handle_invoice_paid(session: Session, settings: Settings, event: Obj) -> boo
             latest = intent.get("latest_charge") if isinstance(intent, dict) else None
             charge = latest if isinstance(latest, dict) else {}
             break
-    refunded, refunded_at, disputed = charge_facts(charge)
+    refunded, refunded_at, disputed = _charge_facts(settings, charge)
     times = (
         timestamp((invoice.get("status_transitions") or {}).get("paid_at")),
         timestamp(charge.get("created")),
@@ -181,6 +182,17 @@ def handle_subscription_changed(session: Session, settings: Settings, event: Obj
     return sync_monthly_donation(session, settings, subscription, event_time(event)) is not None
 
 
+def _charge_facts(settings: Settings, charge: Obj) -> tuple[int, datetime | None, bool]:
+    """``charge_facts`` with the charge's refunds listed from Stripe when it has any: a
+    charge (in an event or fetched) carries them only when expanded."""
+    refunds = None
+    if int(charge.get("amount_refunded") or 0) > 0 and not charge.get("refunds"):
+        charge_id = object_id(charge.get("id"))
+        if charge_id:
+            refunds = stripe_gateway.list_refunds(settings, charge_id)
+    return charge_facts(charge, refunds)
+
+
 def _donation_for_charge(
     session: Session, settings: Settings, charge: Obj, event: Obj
 ) -> Donation | None:
@@ -204,7 +216,7 @@ def _donation_for_charge(
         # reads the charge's refund and dispute state from Stripe.
         return None
     billing = charge.get("billing_details") or {}
-    refunded, refunded_at, disputed = charge_facts(charge)
+    refunded, refunded_at, disputed = _charge_facts(settings, charge)
     return record_donation(
         session,
         settings,
@@ -231,7 +243,7 @@ def handle_charge_refunded(session: Session, settings: Settings, event: Obj) -> 
     donation = _donation_for_charge(session, settings, charge, event)
     if donation is None:
         return False
-    refunded, refunded_at, _disputed = charge_facts(charge)
+    refunded, refunded_at, _disputed = _charge_facts(settings, charge)
     apply_refund(donation, refunded, refunded_at or event_time(event))
     session.flush()
     refresh(session, settings, donation.supporter_id)

@@ -53,10 +53,23 @@ def event_time(event: Obj) -> datetime:
     return timestamp(event.get("created")) or utcnow()
 
 
-def charge_facts(charge: Obj) -> tuple[int, datetime | None, bool]:
-    """A charge's refunded total, its first refund's time, and whether it is disputed."""
-    refunds = ((charge.get("refunds") or {}).get("data")) or []
-    times = [timestamp(refund.get("created")) for refund in refunds]
+#: Refunds that moved (or are moving) money back; failed and canceled ones did not.
+REFUNDING = frozenset({"succeeded", "pending", "requires_action"})
+
+
+def charge_facts(
+    charge: Obj, refunds: list[Obj] | None = None
+) -> tuple[int, datetime | None, bool]:
+    """A charge's refunded total, its first refund's time, and whether it is disputed.
+
+    Stripe lists a charge's ``refunds`` only when asked to expand them (API 2022-11-15 on),
+    so callers pass the refunds they listed; an expanded list on the charge also serves.
+    """
+    if refunds is None:
+        refunds = ((charge.get("refunds") or {}).get("data")) or []
+    times = [
+        timestamp(refund.get("created")) for refund in refunds if refund.get("status") in REFUNDING
+    ]
     # `refunded_at` is when the money first went back, however many refunds followed.
     refunded_at = min((when for when in times if when is not None), default=None)
     return int(charge.get("amount_refunded") or 0), refunded_at, bool(charge.get("disputed"))

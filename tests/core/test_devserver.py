@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from service.core.settings import env_file
-from tests.ledger.stripe_events import body_of, event, fixture, sign
+from tests.ledger.stripe_events import body_of, event, sign, stripe_object
 from tests.live import reserve_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,7 +111,7 @@ def wait_until_serving(port: int) -> None:
 
 def post_signed_event(port: int, secret: str) -> int:
     wait_until_serving(port)
-    payload = body_of(event("customer.created", fixture("customer")))
+    payload = body_of(event("customer.created", stripe_object("customer")))
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/webhooks/stripe",
         data=payload,

@@ -1,7 +1,8 @@
 """Signed Stripe events for tests, their objects built by the sandbox's own builders.
 
 The builders (``stripe_sandbox.objects``) write objects in the shapes of the pinned API
-version (``tests/contract`` checks them against the ``stripe`` package's classes).
+version, and ``deliver`` holds every event to Stripe's contract before posting it, so a
+test cannot feed the service an object Stripe would never send.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from werkzeug.test import TestResponse
 from stripe_sandbox import objects as build
 from stripe_sandbox.config import API_VERSION
 from tests.conftest import TEST_WEBHOOK_SECRET
+from tests.contract.stripe_contract import object_problems
 
 Obj = dict[str, Any]
 OURS = {"app": "reader-contributions"}
@@ -54,11 +56,6 @@ def stripe_object(name: str, **values: Any) -> Obj:
     return makers[name]() | values
 
 
-#: The name this helper had when objects came from a copied fixture file; kept until the
-#: branches written against it have landed.
-fixture = stripe_object
-
-
 def event(event_type: str, obj: Obj, *, created: int | None = None, **values: Any) -> Obj:
     """A Stripe event carrying `obj` as its data.object."""
     evt = build.event(
@@ -88,7 +85,9 @@ def body_of(evt: Obj) -> bytes:
 
 
 def deliver(client: FlaskClient, evt: Obj, secret: str = TEST_WEBHOOK_SECRET) -> TestResponse:
-    """POST a properly signed event to the webhook, in process."""
+    """POST a properly signed event to the webhook, in process (after checking its shape)."""
+    problems = object_problems(evt)
+    assert problems == [], f"a test built an event Stripe would not send: {problems}"
     payload = body_of(evt)
     return client.post(
         "/webhooks/stripe",
