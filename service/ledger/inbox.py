@@ -57,6 +57,14 @@ def verify_signature(
         raise SignatureError(str(error)) from None
 
 
+class MalformedEvent(Exception):
+    """A genuine (signed) event whose ``data`` we cannot read: kept as failed, answered 400."""
+
+    def __init__(self, event: Obj, reason: str) -> None:
+        super().__init__(reason)
+        self.event = event
+
+
 def parse_event(payload: bytes) -> Obj:
     """Read a verified body as a Stripe event, checking the fields we rely on."""
     try:
@@ -70,9 +78,11 @@ def parse_event(payload: bytes) -> Obj:
         and event["id"]
         and isinstance(event.get("type"), str)
         and isinstance(event.get("created"), int)
-        and isinstance((event.get("data") or {}).get("object"), dict)
     ):
         raise SignatureError("body is not a Stripe event")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise MalformedEvent(event, "malformed event: its data.object is not an object")
     return event
 
 
@@ -83,6 +93,8 @@ class EventResult:
     stripe_event_id: str
     outcome: EventOutcome
     duplicate: bool = False
+    #: The signed body could not be read as an event: answer 400, no retry will help.
+    malformed: bool = False
     error: str | None = None
 
 
@@ -205,7 +217,25 @@ def receive_event(
 ) -> EventResult:
     """Verify a webhook delivery and process its event (SignatureError before any write)."""
     verify_signature(payload, signature_header, settings.stripe_webhook_secrets)
-    return process_event(session, parse_event(payload), settings)
+    try:
+        event = parse_event(payload)
+    except MalformedEvent as malformed:
+        return _keep_malformed(session, malformed.event, str(malformed))
+    return process_event(session, event, settings)
+
+
+def _keep_malformed(session: Session, event: Obj, reason: str) -> EventResult:
+    """Keep a signed but unreadable event as failed, saying why (reconcile fetches Stripe's
+    own copy of it later); a duplicate of an event already settled changes nothing."""
+    row = _claim(session, event)
+    if row.outcome in SETTLED:
+        return EventResult(row.stripe_event_id, row.outcome, duplicate=True)
+    log.warning("stripe event %s (%s) is malformed: %s", row.stripe_event_id, row.type, reason)
+    row.outcome = EventOutcome.FAILED
+    row.error = reason
+    row.processed_at = utcnow()
+    session.flush()
+    return EventResult(row.stripe_event_id, row.outcome, error=reason, malformed=True)
 
 
 def replay_event(

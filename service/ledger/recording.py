@@ -105,14 +105,19 @@ def refresh(session: Session, settings: Settings, supporter_id: int | None) -> N
 def _subscription_amount(subscription: Obj) -> tuple[int, str, datetime | None]:
     items = ((subscription.get("items") or {}).get("data")) or []
     amount = 0
-    period_end = None
+    # Before API 2025-03-31 the period was the subscription's, not its items'.
+    period_end = stripe_json.timestamp(subscription.get("current_period_end"))
+    # Older payloads may lack the top-level currency; the prices always carry it.
+    currency = str(subscription.get("currency") or "").lower()
     for item in items:
-        price = item.get("price") or {}
-        amount += int(price.get("unit_amount") or 0) * int(item.get("quantity") or 1)
+        price = item.get("price") or item.get("plan") or {}
+        amount += int(price.get("unit_amount") or price.get("amount") or 0) * int(
+            item.get("quantity") or 1
+        )
+        currency = currency or str(price.get("currency") or "").lower()
         end = stripe_json.timestamp(item.get("current_period_end"))
         if end is not None and (period_end is None or end > period_end):
             period_end = end
-    currency = str(subscription.get("currency") or "").lower()
     return amount, currency, period_end
 
 

@@ -76,7 +76,16 @@ def charge_facts(
 
 
 def invoice_subscription(invoice: Obj) -> tuple[str | None, dict[str, str]]:
-    """The subscription an invoice bills, and that subscription's metadata."""
+    """The subscription an invoice bills, and that subscription's metadata.
+
+    Read in both shapes: ``parent.subscription_details`` (API 2025-03-31 on), or the
+    top-level ``subscription`` and ``subscription_details`` of older versions, whose
+    events still arrive from endpoints pinned to them or created before an upgrade.
+    """
     details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
+    subscription = details.get("subscription")
+    if not details:
+        details = invoice.get("subscription_details") or {}
+        subscription = invoice.get("subscription")
     metadata = {str(k): str(v) for k, v in (details.get("metadata") or {}).items()}
-    return object_id(details.get("subscription")), metadata
+    return object_id(subscription), metadata

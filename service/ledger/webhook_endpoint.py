@@ -28,6 +28,11 @@ def stripe_webhook() -> ResponseReturnValue:
     except SignatureError as error:
         body = {"code": 400, "status": "Bad Request", "message": f"Invalid webhook: {error}"}
         return jsonify(body), 400
+    if result.malformed:
+        # Kept in the inbox with the reason (the hook rolls back non-2xx answers).
+        commit_early(db.session)
+        body = {"code": 400, "status": "Bad Request", "message": f"Invalid webhook: {result.error}"}
+        return jsonify(body), 400
     if result.outcome is EventOutcome.FAILED:
         # The request hook rolls back non-2xx answers, but the failed event (its handler's
         # work already undone) must be kept for the retry and for staff to see.
