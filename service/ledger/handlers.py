@@ -12,21 +12,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import stripe_gateway
 from service.core.settings import Settings
-from service.ledger.models import AttemptStatus, Donation, Frequency, MonthlyDonation
+from service.ledger.models import (
+    AttemptStatus,
+    Donation,
+    Frequency,
+    MonthlyDonation,
+    StripeCustomer,
+)
 from service.ledger.recording import (
     PaymentFacts,
     apply_dispute,
     apply_refund,
     ensure_monthly,
+    erase_customer,
     find_donation,
+    follow_email,
     link_supporter,
     mark_attempt,
     record_donation,
     refresh,
+    restate_refund,
     sync_monthly_donation,
 )
 from service.ledger.stripe_json import (
@@ -250,9 +260,74 @@ def handle_charge_refunded(session: Session, settings: Settings, event: Obj) -> 
     return True
 
 
+def handle_refund_changed(session: Session, settings: Settings, event: Obj) -> bool:
+    """A refund changed or failed (``charge.refund.updated``, ``refund.failed``): a failed
+    refund's money is back with us, so the gift counts again. Stripe's current charge and
+    refunds settle it, whatever order the refund's events arrive in."""
+    refund: Obj = event["data"]["object"]
+    charge_id = object_id(refund.get("charge"))
+    donation = find_donation(
+        session, charge_id=charge_id, payment_intent_id=object_id(refund.get("payment_intent"))
+    )
+    if donation is None or not charge_id:
+        return False
+    charge = stripe_gateway.fetch_charge(settings, charge_id)
+    refunds = stripe_gateway.list_refunds(settings, charge_id)
+    refunded, refunded_at, _disputed = charge_facts(charge, refunds)
+    restate_refund(donation, refunded, refunded_at)
+    session.flush()
+    refresh(session, settings, donation.supporter_id)
+    return True
+
+
+def handle_checkout_expired(session: Session, settings: Settings, event: Obj) -> bool:
+    """A reader left checkout unpaid until it expired: the attempt is marked expired."""
+    checkout_session: Obj = event["data"]["object"]
+    if not stripe_gateway.is_ours(checkout_session.get("metadata")):
+        return False
+    mark_attempt(session, checkout_session, AttemptStatus.EXPIRED)
+    return True
+
+
+def _our_customer(session: Session, event: Obj) -> StripeCustomer | None:
+    customer_id = object_id(event["data"]["object"].get("id"))
+    if not customer_id:
+        return None
+    return session.scalar(
+        select(StripeCustomer).where(StripeCustomer.stripe_customer_id == customer_id)
+    )
+
+
+def handle_customer_updated(session: Session, settings: Settings, event: Obj) -> bool:
+    """A supporter's Stripe customer changed: follow a new email, so one person stays one
+    supporter (read from Stripe, so an older snapshot heard late cannot undo it)."""
+    customer = _our_customer(session, event)
+    if customer is None:
+        return False
+    current = stripe_gateway.fetch_customer(settings, customer.stripe_customer_id)
+    if current.get("deleted"):
+        return True  # its customer.deleted erases it
+    follow_email(session, customer, email(current.get("email")))
+    refresh(session, settings, customer.supporter_id)
+    return True
+
+
+def handle_customer_deleted(session: Session, settings: Settings, event: Obj) -> bool:
+    """A customer was deleted at Stripe (often an erasure request): erase them here too."""
+    customer = _our_customer(session, event)
+    if customer is None:
+        return False
+    erase_customer(session, customer)
+    return True
+
+
 def handle_dispute(session: Session, settings: Settings, event: Obj) -> bool:
     """A chargeback opened or closed on one of our payments."""
     dispute: Obj = event["data"]["object"]
+    if str(dispute.get("status") or "").startswith("warning_"):
+        # An inquiry (warning_needs_response, ..._under_review, ..._closed) withdraws no
+        # funds; only a chargeback it may turn into does, and that has its own events.
+        return False
     donation = find_donation(
         session,
         charge_id=object_id(dispute.get("charge")),
@@ -285,6 +360,11 @@ HANDLERS: dict[str, Handler] = {
     "customer.subscription.updated": handle_subscription_changed,
     "customer.subscription.deleted": handle_subscription_changed,
     "charge.refunded": handle_charge_refunded,
+    "charge.refund.updated": handle_refund_changed,
+    "refund.failed": handle_refund_changed,
+    "checkout.session.expired": handle_checkout_expired,
+    "customer.updated": handle_customer_updated,
+    "customer.deleted": handle_customer_deleted,
     "charge.dispute.created": handle_dispute,
     "charge.dispute.closed": handle_dispute,
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service import stripe_gateway
@@ -88,6 +88,58 @@ def _supporter_by_email(session: Session, email: str | None) -> Supporter:
         {"email": email, "created_at": utcnow()},
     )
     return session.scalars(select(Supporter).where(Supporter.email == email)).one()
+
+
+def follow_email(session: Session, customer: StripeCustomer, email: str | None) -> None:
+    """A customer's email changed at Stripe: the person stays one supporter.
+
+    The supporter takes the new address; if another supporter already has it (the same
+    person gave before under that address), the two are merged into this one.
+    """
+    customer.email = email
+    supporter = customer.supporter
+    if email is None or supporter.email == email:
+        return
+    other = session.scalars(select(Supporter).where(Supporter.email == email)).one_or_none()
+    if other is not None and other.id != supporter.id:
+        for model in (StripeCustomer, Donation, MonthlyDonation):
+            session.execute(
+                update(model)
+                .where(model.supporter_id == other.id)
+                .values(supporter_id=supporter.id)
+            )
+        session.flush()
+        session.delete(other)
+        session.flush()
+    supporter.email = email
+    session.flush()
+
+
+def erase_customer(session: Session, customer: StripeCustomer) -> None:
+    """A customer was deleted at Stripe: erase their personal data here too.
+
+    Their gifts stay, anonymised, so totals and counts do not change; the supporter
+    loses the address once none of its customers is left with one.
+    """
+    addresses = {customer.email, customer.supporter.email} - {None}
+    session.execute(
+        update(Donation)
+        .where(Donation.stripe_customer_id == customer.stripe_customer_id)
+        .values(email=None)
+    )
+    if addresses:
+        session.execute(
+            update(CheckoutAttempt).where(CheckoutAttempt.email.in_(addresses)).values(email=None)
+        )
+    customer.email = None
+    session.flush()
+    supporter = customer.supporter
+    if all(other.email is None for other in supporter.customers):
+        supporter.email = None
+        session.execute(
+            update(Donation).where(Donation.supporter_id == supporter.id).values(email=None)
+        )
+    session.flush()
 
 
 def refresh(session: Session, settings: Settings, supporter_id: int | None) -> None:
@@ -350,6 +402,14 @@ def apply_refund(donation: Donation, amount_refunded: int, at: datetime) -> None
     donation.amount_refunded_minor = refunded
     if refunded and donation.refunded_at is None:
         donation.refunded_at = at
+    if donation.status not in (DonationStatus.DISPUTED, DonationStatus.DISPUTE_LOST):
+        donation.status = _refund_status(donation)
+
+
+def restate_refund(donation: Donation, amount_refunded: int, at: datetime | None) -> None:
+    """Set the refunded total to Stripe's current one, which a failed refund lowers again."""
+    donation.amount_refunded_minor = min(max(int(amount_refunded), 0), donation.amount_minor)
+    donation.refunded_at = at if donation.amount_refunded_minor else None
     if donation.status not in (DonationStatus.DISPUTED, DonationStatus.DISPUTE_LOST):
         donation.status = _refund_status(donation)
 
