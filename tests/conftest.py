@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +153,31 @@ def truncate_all(engine: Engine) -> None:
             connection.execute(table.delete())
 
 
-def drain_jobs(app: Flask, **worker_options: Any) -> int:
-    """Run the real job worker in this thread until no job is due; return how many ran."""
+def drain_jobs(app: Flask, *, threads: int = 1, **worker_options: Any) -> int:
+    """Run the real job worker until no job is due; return how many jobs ran.
+
+    With `threads`, that many workers share the queue at once, as worker processes do on
+    PostgreSQL; on SQLite, as `flask worker` does, one runs (SQLite has one writer).
+    """
     from service.core.jobs import Worker
 
-    return Worker(app, name="tests", **worker_options).run_until_empty()
+    if threads == 1 or app.extensions["database"]["engine"].dialect.name == "sqlite":
+        return Worker(app, name="tests", **worker_options).run_until_empty()
+    counts: list[int] = []
+    workers = [Worker(app, name=f"tests-{n}", **worker_options) for n in range(threads)]
+    runners = [
+        threading.Thread(target=lambda w=worker: counts.append(w.run_until_empty()))
+        for worker in workers
+    ]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join(120)
+    return sum(counts)
+
+
+def later(delta: timedelta = timedelta(hours=2)) -> Any:
+    """A clock for the worker that reads `delta` ahead: retries waiting on a backoff are due."""
+    from service.core.models import utcnow
+
+    return lambda: utcnow() + delta

@@ -20,6 +20,7 @@ from service.core.jobs import (
     Job,
     JobRun,
     JobStatus,
+    RunAgain,
     Worker,
     enqueue,
     register,
@@ -48,9 +49,28 @@ def _with_prepared(run: JobRun) -> None:
     enqueue(run.session, "test.noop", {"got": run.prepared}, key=f"effect-of:{run.key}")
 
 
+def _rehearse_then_report(run: JobRun) -> int:
+    with run.throwaway() as session:
+        enqueue(session, "test.noop", {}, key=f"rehearsed:{run.key}")
+    return 1
+
+
+def _note_failure(run: JobRun, error: str) -> None:
+    enqueue(run.session, "test.noop", {"error": error}, key=f"failure-note:{run.key}:{run.attempt}")
+
+
+def _race_once(run: JobRun) -> None:
+    if run.attempt == 1:
+        raise RunAgain("the world moved under the first try")
+    _effect(run)
+
+
 register("test.noop", lambda run: None)
+register("test.race-once", _race_once, on_failure=_note_failure)
 register("test.effect", _effect)
 register("test.prepared", _with_prepared, prepare=_prepare)
+register("test.rehearsed", _with_prepared, prepare=_rehearse_then_report)
+register("test.noted", _effect, on_failure=_note_failure)
 
 
 def _job(session: Session, key: str) -> Job:
@@ -192,6 +212,38 @@ def test_prepare_runs_first_and_its_writes_are_thrown_away(app: Flask, session: 
     drain_jobs(app)
     assert _job(session, "effect-of:prepared").payload == {"got": {"fetched": 42}}
     assert "written-in-prepare:prepared" not in _keys(session)
+
+
+def test_run_again_retries_at_once_without_on_failure(app: Flask, session: Session) -> None:
+    enqueue(session, "test.race-once", {}, key="raced")
+    session.commit()
+    assert drain_jobs(app) == 3  # the race, the second try, the effect's job
+    job = _job(session, "raced")
+    assert (job.status, job.attempts) == (JobStatus.DONE, 2)
+    assert job.last_error == "RunAgain: the world moved under the first try"
+    assert not any(key.startswith("failure-note:raced") for key in _keys(session))
+
+
+def test_a_throwaway_transaction_keeps_nothing(app: Flask, session: Session) -> None:
+    enqueue(session, "test.rehearsed", {}, key="rehearsal")
+    session.commit()
+    drain_jobs(app)
+    assert _job(session, "effect-of:rehearsal").payload == {"got": 1}
+    assert "rehearsed:rehearsal" not in _keys(session)
+
+
+def test_on_failure_writes_with_the_failed_try_and_not_after_success(
+    app: Flask, session: Session
+) -> None:
+    enqueue(session, "test.noted", {"fail": True}, key="noted")
+    enqueue(session, "test.noted", {}, key="fine")
+    session.commit()
+    drain_jobs(app)
+    assert _job(session, "failure-note:noted:1").payload == {
+        "error": "RuntimeError: failing on purpose, try 1"
+    }
+    assert "effect-of:noted" not in _keys(session)
+    assert not any(key.startswith("failure-note:fine") for key in _keys(session))
 
 
 def test_a_job_whose_worker_stopped_is_claimed_again_after_its_lease(

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from service.core.jobs.models import Job, JobStatus
 from service.core.jobs.outbox import enqueue, retry_job, status_counts
-from service.core.jobs.registry import MAX_ATTEMPTS, JobHandler, JobRun, handler_for, register
+from service.core.jobs.registry import (
+    MAX_ATTEMPTS,
+    JobHandler,
+    JobRun,
+    RunAgain,
+    handler_for,
+    register,
+)
 from service.core.jobs.worker import Worker, WorkerPool
 
 __all__ = [
@@ -19,6 +26,7 @@ __all__ = [
     "JobHandler",
     "JobRun",
     "JobStatus",
+    "RunAgain",
     "Worker",
     "WorkerPool",
     "enqueue",

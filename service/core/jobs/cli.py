@@ -10,6 +10,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from service.core.db import build_engine
+from service.core.extensions import db
 from service.core.jobs.worker import WorkerPool
 
 
@@ -29,6 +31,14 @@ def worker_command(threads: int, lease_seconds: int, poll_seconds: float) -> Non
     if app.extensions["database"]["engine"].dialect.name == "sqlite" and threads > 1:
         click.echo("SQLite admits one writer at a time: running one worker thread")
         threads = 1
+    elif threads > 4:
+        # One database connection per thread, so no thread waits on the pool.
+        database = app.extensions["database"]
+        settings = app.extensions["settings"]
+        old_engine = database["engine"]
+        database["engine"] = build_engine(settings.database_url, pool_size=threads + 1)
+        db.bind_sessions(app, database["engine"])
+        old_engine.dispose()
     pool = WorkerPool(app, threads=threads, lease=timedelta(seconds=lease_seconds))
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

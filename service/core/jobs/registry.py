@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,9 @@ class JobRun:
     # In `prepare`: a session whose transaction is rolled back afterwards (read, call out).
     # In `handle`: the transaction that also marks the job done; never commit it.
     session: Session
+    # A fresh transaction of its own, always rolled back when the block ends: for a dry
+    # run that finds out what to read from other services before the real run.
+    throwaway: Callable[[], AbstractContextManager[Session]]
     # What `prepare` returned, in `handle`.
     prepared: Any = None
 
@@ -49,7 +53,18 @@ class JobHandler:
 
     handle: Callable[[JobRun], None]
     prepare: Callable[[JobRun], Any] | None = None
+    # Runs in the transaction that records a failed try (with the error's one line), so
+    # the feature's own record of the work can say so too.
+    on_failure: Callable[[JobRun, str], None] | None = None
     max_attempts: int = MAX_ATTEMPTS
+
+
+class RunAgain(Exception):
+    """Raised by a handler to be run again at once (counted as a try, with no backoff).
+
+    For a race its own next try settles, such as the world changing between `prepare`
+    and `handle`: the try's work is rolled back and `on_failure` is not called.
+    """
 
 
 _handlers: dict[str, JobHandler] = {}
@@ -60,10 +75,13 @@ def register(
     handle: Callable[[JobRun], None],
     *,
     prepare: Callable[[JobRun], Any] | None = None,
+    on_failure: Callable[[JobRun, str], None] | None = None,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> None:
     """Declare what runs jobs of `kind` (features call this from their init_app)."""
-    handler = JobHandler(handle=handle, prepare=prepare, max_attempts=max_attempts)
+    handler = JobHandler(
+        handle=handle, prepare=prepare, on_failure=on_failure, max_attempts=max_attempts
+    )
     existing = _handlers.get(kind)
     if existing is not None and existing != handler:
         raise ValueError(f"job kind {kind!r} already has another handler")

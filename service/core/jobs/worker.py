@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from service.core.extensions import db
 from service.core.jobs.models import JobStatus, jobs_table
-from service.core.jobs.registry import MAX_ATTEMPTS, JobRun, handler_for
+from service.core.jobs.registry import MAX_ATTEMPTS, JobHandler, JobRun, RunAgain, handler_for
 from service.core.models import utcnow
 from service.core.settings import Settings
 
@@ -46,6 +46,10 @@ DEFAULT_LEASE = timedelta(minutes=2)
 # Done jobs (and so their keys) are kept this long, then purged by the worker.
 DONE_RETENTION = timedelta(days=30)
 _PURGE_EVERY = timedelta(hours=1)
+
+
+def _any_due(now: datetime) -> Any:
+    return select(jobs_table.c.id).where(_CLAIMABLE_SQL, jobs_table.c.run_at <= now).limit(1)
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,10 @@ class Worker:
             )
         )
         with self._session() as session:
+            # Look before taking a write lock: an idle worker then never blocks a writer
+            # (on SQLite, any UPDATE does, even one that matches nothing).
+            if session.execute(_any_due(now)).first() is None:
+                return None
             row = session.execute(statement).one_or_none()
             session.commit()
         if row is None:
@@ -175,24 +183,26 @@ class Worker:
         max_attempts = handler.max_attempts if handler else MAX_ATTEMPTS
         if claimed.attempts > max_attempts:
             # Its previous workers all stopped mid-run (killed, or out of memory).
-            self._record_failure(
-                claimed, "the worker stopped during every try", dead=True, max_attempts=0
-            )
+            self._record_failure(claimed, handler, "the worker stopped during every try", True)
             return
         try:
             if handler is None:
                 raise LookupError(f"no handler is registered for job kind {claimed.kind!r}")
             prepared = None
             if handler.prepare is not None:
+                # Its transaction is rolled back when the block ends: prepare only reads.
                 with self._session() as session:
                     prepared = handler.prepare(self._job_run(claimed, session))
-                    session.rollback()
             with self._session() as session:
                 if not self._mark_done(session, claimed):
                     log.warning("job %s: lease lost before it finished; leaving it", claimed.id)
                     return
                 handler.handle(self._job_run(claimed, session, prepared))
                 session.commit()
+        except RunAgain as again:
+            log.info("job %s (%s) runs again: %s", claimed.id, claimed.kind, again)
+            dead = claimed.attempts >= max_attempts
+            self._record_failure(claimed, None, describe_error(again), dead, backoff=False)
         except Exception as error:
             log.error(
                 "job %s (%s) try %d failed: %s\n%s",
@@ -202,9 +212,8 @@ class Worker:
                 describe_error(error),
                 "".join(traceback.format_tb(error.__traceback__)),
             )
-            self._record_failure(
-                claimed, describe_error(error), dead=False, max_attempts=max_attempts
-            )
+            dead = claimed.attempts >= max_attempts
+            self._record_failure(claimed, handler, describe_error(error), dead)
 
     def _job_run(self, claimed: Claimed, session: Session, prepared: Any = None) -> JobRun:
         return JobRun(
@@ -215,6 +224,7 @@ class Worker:
             attempt=claimed.attempts,
             settings=self.settings,
             session=session,
+            throwaway=self._session,
             prepared=prepared,
         )
 
@@ -240,18 +250,24 @@ class Worker:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def _record_failure(
-        self, claimed: Claimed, error: str, *, dead: bool, max_attempts: int
+        self,
+        claimed: Claimed,
+        handler: JobHandler | None,
+        error: str,
+        dead: bool,
+        *,
+        backoff: bool = True,
     ) -> None:
+        """Put the job back as failed (due after a backoff) or dead, with its error."""
         now = self.clock()
-        dead = dead or claimed.attempts >= max_attempts
-        run_at = (
-            now
-            if dead
-            else now + backoff_delay(claimed.attempts, base=self.backoff_base, cap=self.backoff_cap)
+        delay = (
+            backoff_delay(claimed.attempts, base=self.backoff_base, cap=self.backoff_cap)
+            if backoff
+            else timedelta(0)
         )
         try:
             with self._session() as session:
-                session.execute(
+                recorded = session.execute(
                     update(jobs_table)
                     .where(
                         jobs_table.c.id == claimed.id,
@@ -259,7 +275,7 @@ class Worker:
                     )
                     .values(
                         status=(JobStatus.DEAD if dead else JobStatus.FAILED).value,
-                        run_at=run_at,
+                        run_at=now if dead else now + delay,
                         locked_by=None,
                         claim_token=None,
                         last_error=error,
@@ -267,10 +283,13 @@ class Worker:
                         updated_at=now,
                     )
                 )
+                if recorded.rowcount == 1 and handler and handler.on_failure:  # type: ignore[attr-defined]
+                    handler.on_failure(self._job_run(claimed, session), error)
                 session.commit()
         except Exception:
             # The lease runs out and the job is claimed again: nothing is lost.
             log.warning("job %s: could not record its failure", claimed.id, exc_info=True)
+            return
         if dead:
             log.error(
                 "job %s (%s) is dead after %d tries", claimed.id, claimed.kind, claimed.attempts
