@@ -162,10 +162,11 @@ def main(argv: list[str] | None = None) -> None:
     from service.core.jobs import WorkerPool
 
     app = create_app()
-    # One thread is all SQLite's single writer allows, and plenty for development.
-    workers = WorkerPool(app, threads=1).start()
     sandbox = start_sandbox(args.sandbox_port, base) if sandboxed else None
     seeded = seed_demo_data(app) if sandboxed else False
+    # After seeding, so the two never contend for SQLite's one writer; one thread is all
+    # that allows, and plenty for development.
+    workers = WorkerPool(app, threads=1).start()
 
     print(f"Reader contributions service on {base}")
     print(f"  health:        {base}/healthz")
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
         "create-staff you@example.com --role admin)"
     )
     print(f"  API document:  {base}/api/openapi.json")
-    print("  job worker:    1 thread in this process (production: flask --app service worker)")
+    print(f"  job worker:    1 thread in this process; jobs at {base}/staff/jobs")
     if sandbox is not None:
         print(f"Stripe sandbox (a test double, NOT Stripe; no money moves) on {sandbox.url}")
         print(f"  dashboard:     {sandbox.url}/_sandbox")

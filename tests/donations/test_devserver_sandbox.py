@@ -99,7 +99,7 @@ def test_make_run_without_a_key_serves_the_sandbox_and_wires_it(devserver: DevSe
     ):
         assert url in printed
     assert "test double, NOT Stripe" in printed
-    assert "job worker:    1 thread in this process" in printed
+    assert f"1 thread in this process; jobs at {devserver.base}/staff/jobs" in printed
 
     status, created = _request(
         f"{devserver.base}/api/v1/checkout",

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from service.appeals.models import Campaign
+from service.core.jobs import Job, JobStatus, enqueue
 from service.core.models import utcnow
 from service.ledger.models import EventOutcome, MonthlyStatus, StripeEvent
 from service.staff.models import StaffRole, StaffUser
@@ -384,3 +385,52 @@ def test_the_dashboard_shows_the_numbers_and_their_definitions(
     assert "€25.00" in body
     assert "A supporter is a distinct person" in body
     assert body.count("<svg") == 2 and "<title" in body and "<desc" in body
+
+
+def test_staff_see_jobs_by_status_and_an_admin_retries_a_dead_one(
+    app: Flask, client: FlaskClient, admin: StaffUser
+) -> None:
+    with arranged(app) as session:
+        enqueue(session, "test.no-such-kind", {"n": 1}, key="dead-one")
+        enqueue(session, "test.no-such-kind", {"n": 2}, key="queued-one")
+        enqueue(session, "test.no-such-kind", {"n": 3}, key="done-one")
+        dead = session.scalars(select(Job).where(Job.key == "dead-one")).one()
+        dead.status, dead.attempts, dead.last_error = JobStatus.DEAD, 10, "LookupError: no handler"
+        done = session.scalars(select(Job).where(Job.key == "done-one")).one()
+        done.status = JobStatus.DONE
+    body = client.get("/staff/jobs").get_data(as_text=True)
+    assert "dead-one" in body and "queued-one" in body and "LookupError: no handler" in body
+    assert "done-one" not in body, "done jobs are counted, not listed"
+    assert body.count(">Retry</button>") == 1
+    only_dead = client.get("/staff/jobs?status=dead").get_data(as_text=True)
+    assert "dead-one" in only_dead and "queued-one" not in only_dead
+
+    response = client.post(f"/staff/jobs/{dead.id}/retry", data={"csrf_token": csrf_token(body)})
+
+    assert response.status_code == 302
+    with arranged(app) as session:
+        job = session.get(Job, dead.id)
+        assert job is not None
+        assert (job.status, job.attempts, job.last_error) == (
+            JobStatus.QUEUED,
+            0,
+            "LookupError: no handler",
+        )
+    again = client.post(f"/staff/jobs/{dead.id}/retry", data={"csrf_token": csrf_token(body)})
+    assert again.status_code == 302
+    assert "only failed and dead jobs are retried" in client.get("/staff/jobs").get_data(
+        as_text=True
+    )
+
+
+def test_a_viewer_sees_jobs_but_cannot_retry_them(
+    app: Flask, client: FlaskClient, viewer: StaffUser
+) -> None:
+    with arranged(app) as session:
+        enqueue(session, "test.no-such-kind", {}, key="failing")
+        job = session.scalars(select(Job).where(Job.key == "failing")).one()
+        job.status = JobStatus.FAILED
+    body = client.get("/staff/jobs").get_data(as_text=True)
+    assert "failing" in body and ">Retry</button>" not in body
+    token = token_from(client, "/staff/jobs")
+    assert client.post(f"/staff/jobs/{job.id}/retry", data={"csrf_token": token}).status_code == 403

@@ -1,7 +1,7 @@
 """Staff pages under /staff: one blueprint, its hooks and its route table.
 
 The pages live by group in the modules beside this one (auth, dashboard, campaigns,
-lists, events, site, users); they only read the request and render, the queries and the
+lists, events, jobs, site, users); they only read the request and render, the queries and the
 rules live in service.staff.reports and service.staff.accounts.
 """
 
@@ -17,7 +17,7 @@ from flask_login import current_user
 from service.core.extensions import login_manager
 from service.core.money import format_money
 from service.staff.forms import ConfirmForm
-from service.staff.views import auth, campaigns, dashboard, events, lists, site, users
+from service.staff.views import auth, campaigns, dashboard, events, jobs, lists, site, users
 from service.staff.views.common import percent, safe_next, when
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -39,6 +39,8 @@ bp.add_url_rule("/reports/supporters.csv", view_func=lists.supporters_csv)
 bp.add_url_rule("/reports/donations.csv", view_func=lists.donations_csv)
 bp.add_url_rule("/events", view_func=events.events)
 bp.add_url_rule("/events/<int:event_id>/replay", view_func=events.replay, methods=["POST"])
+bp.add_url_rule("/jobs", view_func=jobs.jobs)
+bp.add_url_rule("/jobs/<int:job_id>/retry", "retry_job", view_func=jobs.retry, methods=["POST"])
 bp.add_url_rule("/site/support-page", view_func=site.support_page_texts, methods=GET_POST)
 bp.add_url_rule("/users", view_func=users.users, methods=GET_POST)
 bp.add_url_rule("/users/<int:user_id>/role", view_func=users.change_role, methods=["POST"])
