@@ -140,11 +140,14 @@ class Worker:
                 jobs_table.c.attempts,
             )
         )
+        # Look before taking a write lock: an idle worker then never blocks a writer (on
+        # SQLite, any UPDATE does, even one that matches nothing). In a transaction of its
+        # own: on SQLite a read that turns into a write fails at once if another writer
+        # committed in between, where one that starts with its write waits its turn.
         with self._session() as session:
-            # Look before taking a write lock: an idle worker then never blocks a writer
-            # (on SQLite, any UPDATE does, even one that matches nothing).
             if session.execute(_any_due(now)).first() is None:
                 return None
+        with self._session() as session:
             row = session.execute(statement).one_or_none()
             session.commit()
         if row is None:
