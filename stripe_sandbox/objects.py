@@ -193,6 +193,25 @@ _UNUSED: dict[str, Obj] = {
         "metadata": {},
     },
     "billing_portal.session": {"customer_account": None, "on_behalf_of": None},
+    "payout": {
+        "application_fee": None,
+        "application_fee_amount": None,
+        "automatic": True,
+        "description": "STRIPE PAYOUT",
+        "failure_balance_transaction": None,
+        "failure_code": None,
+        "failure_message": None,
+        "metadata": {},
+        "method": "standard",
+        "original_payout": None,
+        "payout_method": None,
+        "reversed_by": None,
+        "source_type": "card",
+        "statement_descriptor": None,
+        "trace_id": None,
+        "type": "bank_account",
+    },
+    "webhook_endpoint": {"application": None, "description": None, "metadata": {}},
     "event": {},
 }
 
@@ -1006,6 +1025,42 @@ def portal_session(*, customer_id: str, return_url: str | None, url: str, now: i
             "livemode": False,
             "locale": None,
             "return_url": return_url,
+            "url": url,
+        },
+    )
+
+
+def payout(*, amount: int, currency: str, destination: str, now: int) -> Obj:
+    """An automatic payout of the available balance to the account's bank account."""
+    return _build(
+        "payout",
+        {
+            "id": new_id("po_"),
+            "amount": amount,
+            "arrival_date": now + 2 * 86400,
+            "balance_transaction": new_id("txn_"),
+            "created": now,
+            "currency": currency,
+            "destination": destination,
+            "reconciliation_status": "not_applicable",
+            "status": "pending",
+        },
+    )
+
+
+def webhook_endpoint(
+    *, url: str, enabled_events: list[str], api_version: str | None, now: int
+) -> Obj:
+    """A webhook endpoint; Stripe shows its ``secret`` only in the answer that creates it."""
+    return _build(
+        "webhook_endpoint",
+        {
+            "id": new_id("we_"),
+            "api_version": api_version,
+            "created": now,
+            "enabled_events": list(enabled_events),
+            "secret": "whsec_" + secrets.token_urlsafe(24),
+            "status": "enabled",
             "url": url,
         },
     )

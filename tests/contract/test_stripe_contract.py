@@ -10,6 +10,7 @@ import pytest
 import stripe
 
 from stripe_sandbox import API_VERSION as SANDBOX_API_VERSION
+from stripe_sandbox import objects as build
 from stripe_sandbox import schemas
 from stripe_sandbox.state import Exchange
 from tests.contract.stripe_contract import (
@@ -98,6 +99,13 @@ def _objects() -> dict[str, Obj]:
     charge = charge_for(session)
     sub = subscription()
     return {
+        "payout": build.payout(amount=1000, currency="eur", destination="ba_1", now=1),
+        "webhook_endpoint": build.webhook_endpoint(
+            url="https://news.example/webhooks/stripe",
+            enabled_events=["invoice.paid"],
+            api_version=API_VERSION,
+            now=1,
+        ),
         "checkout.session": session,
         "charge": charge,
         "dispute": dispute_for(charge),
