@@ -1,4 +1,4 @@
-"""The request owns the transaction: only core's db module and job worker end transactions."""
+"""The request owns the transaction: only core's db module ends transactions."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ from service.ledger.models import Supporter
 
 SERVICE = PROJECT_ROOT / "service"
 OWNER = SERVICE / "core" / "db.py"
-# The job worker owns each job's transactions (its claim, its run) as the request owns a
-# request's: it is the only other place a transaction may end.
-OWNERS = {OWNER, SERVICE / "core" / "jobs" / "worker.py"}
+OWNERS = {OWNER}
 
 
 def _transaction_calls(path: Path) -> list[str]:
@@ -30,7 +28,7 @@ def _transaction_calls(path: Path) -> list[str]:
     ]
 
 
-def test_no_module_but_core_db_and_the_job_worker_commits_or_rolls_back() -> None:
+def test_no_module_but_core_db_commits_or_rolls_back() -> None:
     modules = sorted(SERVICE.rglob("*.py"))
     assert set(modules) >= OWNERS
 

@@ -109,6 +109,12 @@ class Worker:
         with self.app.app_context():
             yield db.session
 
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """A session whose work core's unit of work commits when the block ends."""
+        with self.app.app_context(), db.unit_of_work() as session:
+            yield session
+
     def claim(self) -> Claimed | None:
         """Take the lease on the earliest due job, in a transaction of its own."""
         now = self.clock()
@@ -147,9 +153,8 @@ class Worker:
         with self._session() as session:
             if session.execute(_any_due(now)).first() is None:
                 return None
-        with self._session() as session:
+        with self._transaction() as session:
             row = session.execute(statement).one_or_none()
-            session.commit()
         if row is None:
             return None
         return Claimed(row.id, row.kind, row.key, dict(row.payload), row.attempts, token)
@@ -196,12 +201,12 @@ class Worker:
                 # Its transaction is rolled back when the block ends: prepare only reads.
                 with self._session() as session:
                     prepared = handler.prepare(self._job_run(claimed, session))
-            with self._session() as session:
+            # The effect and the job's "done" commit together, or neither does.
+            with self._transaction() as session:
                 if not self._mark_done(session, claimed):
                     log.warning("job %s: lease lost before it finished; leaving it", claimed.id)
                     return
                 handler.handle(self._job_run(claimed, session, prepared))
-                session.commit()
         except RunAgain as again:
             log.info("job %s (%s) runs again: %s", claimed.id, claimed.kind, again)
             dead = claimed.attempts >= max_attempts
@@ -269,7 +274,7 @@ class Worker:
             else timedelta(0)
         )
         try:
-            with self._session() as session:
+            with self._transaction() as session:
                 recorded = session.execute(
                     update(jobs_table)
                     .where(
@@ -288,7 +293,6 @@ class Worker:
                 )
                 if recorded.rowcount == 1 and handler and handler.on_failure:  # type: ignore[attr-defined]
                     handler.on_failure(self._job_run(claimed, session), error)
-                session.commit()
         except Exception:
             # The lease runs out and the job is claimed again: nothing is lost.
             log.warning("job %s: could not record its failure", claimed.id, exc_info=True)
@@ -309,16 +313,14 @@ class Worker:
 
 def purge_done(app: Flask, *, older_than: datetime) -> int:
     """Delete done jobs that finished before `older_than`; return how many."""
-    with app.app_context():
-        session = db.session
+    with app.app_context(), db.unit_of_work() as session:
         result = session.execute(
             delete(jobs_table).where(
                 jobs_table.c.status == JobStatus.DONE.value,
                 jobs_table.c.finished_at < older_than,
             )
         )
-        session.commit()
-        return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 class WorkerPool:
