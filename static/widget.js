@@ -12,7 +12,8 @@
   var exported = window.__supportWidget = {};
 
   var DAY = 864e5;
-  var PLACES = ["top", "bottom"];
+  var PLACES = ["top", "bottom", "banner", "header"];
+  var FORMAT_OF = { top: "inline", bottom: "inline", banner: "banner", header: "header" };
   // Minor units, as on /support: €5/€10/€20 and, in zero-decimal currencies, ¥500/¥1,000/¥2,000.
   var PRESETS = { monthly: [500, 1000, 2000], one_off: [1000, 2500, 5000] };
   var DEFAULT_PRESET = { monthly: 1000, one_off: 2500 };
@@ -69,6 +70,33 @@
     return Object.keys(kept).length;
   }
 
+  function load(key) {
+    try { return JSON.parse(store.getItem(key) || "{}") || {}; } catch (e) { return {}; }
+  }
+  // Per campaign: when this browser showed it (for view caps) and how often it was closed.
+  function keep(key, slug, update) {
+    var all = load(key);
+    all[slug] = update(all[slug]);
+    store.setItem(key, JSON.stringify(all));
+  }
+  function countView(slug) {
+    var cutoff = Date.now() - 365 * DAY;
+    keep("rc_views", slug, function (times) {
+      return (times || []).filter(function (t) { return t > cutoff; }).concat(Date.now()).slice(-50);
+    });
+  }
+
+  var SEARCH = /(^|\.)(google|bing|duckduckgo|yahoo|ecosia|baidu|yandex|qwant|startpage)\./;
+  var SOCIAL = /(^|\.)(facebook|instagram|twitter|x|t|linkedin|reddit|bsky|threads|tiktok|youtube|mastodon|whatsapp|lnkd)\.[a-z]+$/;
+  function referrerKind() {
+    var medium = norm(new URLSearchParams(location.search).get("utm_medium"));
+    if (medium === "email" || medium === "newsletter") return "newsletter";
+    var host = "";
+    try { host = new URL(document.referrer).hostname; } catch (e) { return "direct"; }
+    if (host === location.hostname) return "other";
+    return SEARCH.test(host) ? "search" : SOCIAL.test(host) ? "social" : "other";
+  }
+
   function dismissedUntil(p) { return Number(store.getItem("rc_dismissed_" + p) || 0); }
 
   function articleBody() {
@@ -89,10 +117,14 @@
     var holder = document.querySelector('[data-support-appeal="' + p + '"]');
     if (holder) {
       var r = holder.getBoundingClientRect();
-      if (r.height > 0 || harmless(r.top)) return [holder];
+      // A positioned placeholder (the header button's, say) moves nothing either.
+      if (r.height > 0 || harmless(r.top) || /absolute|fixed/.test(getComputedStyle(holder).position)) {
+        return [holder];
+      }
     }
+    if (p === "banner") return [document.body, null];
     var body = articleBody();
-    if (!body || !body.parentNode) return null;
+    if (p === "header" || !body || !body.parentNode) return null;
     var b = body.getBoundingClientRect();
     if (p === "bottom") return harmless(b.bottom) ? [body.parentNode, body.nextSibling] : null;
     if (harmless(b.top)) return [body.parentNode, body];
@@ -112,7 +144,8 @@
   }
 
   function hasSlot(p) {
-    return !!(document.querySelector('[data-support-appeal="' + p + '"]') || articleBody());
+    return p === "banner" || !!(document.querySelector('[data-support-appeal="' + p + '"]') ||
+      (p !== "header" && articleBody()));
   }
 
   function articleUrl() {
@@ -133,11 +166,13 @@
   // before or after rendering, one at the end of the page view.
   var queue = [], seen = {};
   function beacon(type, answer) {
-    if (!base || !answer || !answer.campaign) return;
+    if (!base || !answer || !answer.campaign || answer.preview) return;
     var p = answer.placement;
     if (type === "impression") {
       if (seen[p]) return;  // once per page view and placement
       seen[p] = true;
+      if (!seen[answer.campaign]) countView(answer.campaign);  // once per page view
+      seen[answer.campaign] = true;
     } else if (!seen[p]) {
       // A click or close on a box never counted as seen: count it seen first.
       beacon("impression", answer);
@@ -182,7 +217,16 @@
   }
 
   var CSS =
-    ":host{all:initial;display:block}" +
+    ":host{all:initial;display:block}.wrap{container-type:inline-size}" +
+    ".wrap.banner{position:fixed;left:0;right:0;bottom:0;z-index:2147483000}" +
+    ".wrap.inplace{position:relative}" +
+    ".banner .box{margin:0;max-height:33vh;overflow:auto;border:0;border-radius:0;" +
+    "border-top:6px solid var(--support-accent,#0b5a8a);box-shadow:0 -2px 12px #0003;padding-bottom:.5em}" +
+    ".banner .box.open{max-height:85vh}.banner p{margin-bottom:.5em}" +
+    ".hdr{position:relative;display:inline-block}" +
+    ".hdr>.cta{min-height:36px;padding:.3em .9em;font:600 15px/1.2 system-ui,sans-serif}" +
+    ".hdr .box{position:absolute;right:0;top:calc(100% + 6px);width:min(24rem,92vw);z-index:2147483000;" +
+    "margin:0;box-shadow:0 4px 16px #0004}" +
     ".box{box-sizing:border-box;position:relative;margin:1.25em 0;padding:1.25em 3em 1.25em 1.25em;" +
     "font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d232b;" +
     "background:#f6f3ea;border-left:6px solid var(--support-accent,#0b5a8a);border-radius:4px}" +
@@ -209,7 +253,7 @@
     "input[type=number]{width:7em;min-height:44px;box-sizing:border-box;padding:.4em;" +
     "border:2px solid #8795a1;border-radius:4px;font-size:16px}" +
     ".err{color:#a3161b;font-weight:600}.err:empty{display:none}" +
-        "@media (max-width:480px){.box{padding:1em 2.8em 1em 1em}h2{font-size:1.15em}" +
+    "@container (max-width:480px){.box{padding:1em 2.8em 1em 1em}h2{font-size:1.15em}" +
     ".cta,.go{width:100%}}" +
     "@media (prefers-reduced-motion:no-preference){.box{animation:rc-in .35s ease-out}}" +
     "@keyframes rc-in{from{opacity:0;transform:translateY(-6px)}to{opacity:1;transform:none}}";
@@ -226,17 +270,18 @@
     }
   }
 
-  function mount(slot, node) {
+  function mount(slot, node, cls) {
     var root = slot.shadowRoot || slot.attachShadow({ mode: "open" });
     while (root.firstChild) root.removeChild(root.firstChild);
     style(root);
-    root.appendChild(node);
+    root.appendChild(el("div", { "class": cls || "wrap" }, [node]));
     return root;
   }
 
   function closeBox(slot, root, answer, remember) {
-    if (remember && answer) {
+    if (remember && answer && !answer.preview) {
       if (dismissDays > 0) store.setItem("rc_dismissed_" + answer.placement, Date.now() + dismissDays * DAY);
+      keep("rc_closes", answer.campaign, function (n) { return (n || 0) + 1; });
       beacon("dismiss", answer);
     }
     while (root.firstChild) root.removeChild(root.firstChild);
@@ -348,10 +393,10 @@
     return body && body.code === 422 ? body.message : "";
   }
 
-  function renderAppeal(p, answer) {
-    var slot = slotFor(p);
+  function renderAppeal(p, answer, slot, inplace) {
+    slot = slot || slotFor(p);
     if (!slot) return;
-    var id = "rc" + (++uid);
+    var id = "rc" + (++uid), header = p === "header";
     var form = picker(answer, id + "-pick");
     var cta = el("button", {
       type: "button", "class": "cta", "aria-expanded": "false", "aria-controls": id + "-pick",
@@ -361,12 +406,31 @@
         form.hidden = false;
         cta.setAttribute("aria-expanded", "true");
         cta.hidden = true;
+        box.className += " open";
         var first = form.querySelector("input:checked");
         if (first) first.focus();
       }
     });
+    if (header) {
+      // The header button opens the box as a panel below it, over the page.
+      var open = el("button", {
+        type: "button", "class": "cta", "aria-expanded": "false", "aria-controls": id + "-box",
+        text: answer.cta || "Support us", "data-placement": p, "data-campaign": answer.campaign,
+        onclick: function () {
+          box.hidden = !box.hidden;
+          open.setAttribute("aria-expanded", String(!box.hidden));
+          if (!box.hidden) { cta.click(); }
+        }
+      });
+    }
+    function shut() {
+      if (!header) return closeBox(slot, root, answer, true);
+      box.hidden = true;  // the header button stays; its panel closes
+      open.setAttribute("aria-expanded", "false");
+      open.focus();
+    }
     var parts = [
-      closeButton(function () { closeBox(slot, root, answer, true); }),
+      closeButton(shut),
       el("h2", { id: id + "-h", text: answer.heading }),
       el("p", { text: answer.body })
     ];
@@ -384,12 +448,24 @@
     }
     parts.push(cta, form);
     var box = el("aside", {
-      "class": "box " + p, "aria-labelledby": id + "-h", "data-placement": p,
-      "data-campaign": answer.campaign, "data-variant": answer.variant
+      "class": "box " + p, "aria-labelledby": id + "-h", "data-placement": p, id: id + "-box",
+      "data-campaign": answer.campaign, "data-variant": answer.variant, hidden: header ? "" : false
     }, parts);
-    var root = mount(slot, box);
-    watchImpression(box, answer);
+    box.addEventListener("keydown", safe(function (event) {
+      if (event.key === "Escape" && FORMAT_OF[p] !== "inline") shut();
+    }));
+    var cls = header ? "hdr" : "wrap " + (p === "banner" ? "banner" : "") + (inplace ? " inplace" : "");
+    var root = mount(slot, header ? open : box, cls);
+    if (header) root.firstChild.appendChild(box);
+    watchImpression(header ? open : box, answer);
+    return box;
   }
+  // The staff preview renders the same box with the same styles, counting nothing.
+  exported.render = function (host, answer) {
+    answer.preview = true;
+    currency = answer.currency || currency;
+    return renderAppeal(answer.placement, answer, host, true);
+  };
 
   function watchImpression(box, answer) {
     if (!("IntersectionObserver" in window)) { beacon("impression", answer); return; }
@@ -424,8 +500,8 @@
   // The decision: service/appeals/decision.py's decide_appeal on the site document
   // (tests/appeals/decision_cases.json holds the cases both must agree on).
   var RANK = {
-    excluded: 0, not_targeted: 1, below_article_threshold: 2, goal_reached: 3, no_copy: 4,
-    no_variant: 5, outside_dates: 6
+    supporter: 0, excluded: 1, not_targeted: 2, below_article_threshold: 3, frequency_capped: 4,
+    goal_reached: 5, format_not_chosen: 6, no_copy: 7, no_variant: 8, outside_dates: 9
   };
   function norm(label) { return String(label || "").trim().toLowerCase(); }
   function has(list, label) { return list.indexOf(label) >= 0; }
@@ -433,14 +509,31 @@
   function refusal(c, article, reader, now) {
     if (c.starts != null && now < c.starts) return "outside_dates";
     if (c.ends != null && now >= c.ends) return "outside_dates";
+    var donor = donorOf(reader);
+    if (!has(c.donor_states.length ? c.donor_states : ["never", "lapsed"], donor)) {
+      return donor === "current" ? "supporter" : "not_targeted";
+    }
     var tagIn = function (list) { return article.tags.some(function (t) { return has(list, t); }); };
     if (has(c.exclude_sections, article.section) || tagIn(c.exclude_tags)) return "excluded";
     if (c.include_sections.length && !has(c.include_sections, article.section)) return "not_targeted";
     if (c.include_tags.length && !tagIn(c.include_tags)) return "not_targeted";
+    if ((c.devices.length && !has(c.devices, reader.device)) ||
+      (c.referrers.length && !has(c.referrers, reader.referrer)) ||
+      (c.countries.length && !has(c.countries, String(reader.country || "").toUpperCase()))) {
+      return "not_targeted";
+    }
     if (reader.articlesRead < c.min_articles_read) return "below_article_threshold";
+    var since = now - c.views_days * DAY;
+    var views = ((reader.views || {})[c.slug] || []).filter(function (t) { return t > since; });
+    if ((c.max_views != null && views.length >= c.max_views) ||
+      (c.max_dismissals != null && ((reader.dismissals || {})[c.slug] || 0) >= c.max_dismissals)) {
+      return "frequency_capped";
+    }
     if (c.goal_reached_hides) return "goal_reached";
     return null;
   }
+
+  function donorOf(reader) { return reader.supporter ? "current" : reader.donorState || "never"; }
 
   function decide(doc, article, reader, now, p) {
     var answer = {
@@ -451,12 +544,16 @@
     function no(reason, slug) { answer.reason = reason; answer.campaign = slug || null; return answer; }
     article = { section: norm(article.section), tags: (article.tags || []).map(norm) };
     if (!doc.available) return no("unavailable");
-    if (reader.supporter) return no("supporter");
+    if (donorOf(reader) === "current" &&
+      !doc.campaigns.some(function (c) { return has(c.donor_states, "current"); })) {
+      return no("supporter");
+    }
     if (reader.dismissedUntil > now) return no("dismissed");
     if (!doc.campaigns.length) return no("no_campaign");
     var best = null;
     for (var i = 0; i < doc.campaigns.length; i++) {
       var c = doc.campaigns[i], reason = refusal(c, article, reader, now), v = null;
+      if (!reason && !has(c.formats, FORMAT_OF[p])) reason = "format_not_chosen";
       if (!reason) {
         v = c.variants[c.buckets[Number(reader.bucket) % c.buckets.length]];
         reason = !v ? "no_variant" : !v.copy[p] ? "no_copy" : null;
@@ -481,9 +578,18 @@
 
   function requestAppeals(articleId, cfg) {
     var now = Date.now();
-    var wanted = PLACES.filter(function (p) { return dismissedUntil(p) <= now && hasSlot(p); });
+    // The publisher may narrow the formats a page takes (data-formats="inline,header").
+    var formats = String(cfg.formats || "inline,banner,header").split(",").map(norm);
+    var wanted = PLACES.filter(function (p) {
+      return has(formats, FORMAT_OF[p]) && dismissedUntil(p) <= now && hasSlot(p);
+    });
     if (!wanted.length) return;
-    var reader = { bucket: readerId(), articlesRead: countRead(articleId), dismissedUntil: 0 };
+    var reader = {
+      bucket: readerId(), articlesRead: countRead(articleId), dismissedUntil: 0,
+      supporter: store.getItem("rc_supporter") === "1", donorState: norm(cfg.donorState),
+      device: (window.innerWidth || 1024) < 700 ? "phone" : "desktop", referrer: referrerKind(),
+      country: cfg.country || "", views: load("rc_views"), dismissals: load("rc_closes")
+    };
     var article = { section: cfg.section, tags: String(cfg.tags || "").split(",") };
     api("/api/v1/appeals/site").then(function (r) {
       return r.ok ? r.json() : null;
@@ -501,6 +607,7 @@
 
   var main = safe(function () {
     if (!script || !script.src || !window.fetch || !Element.prototype.attachShadow) return;
+    if (script.hasAttribute("data-preview")) return;  // the staff editor renders itself
     window.addEventListener("pagehide", safe(flush));
     document.addEventListener("visibilitychange", safe(function () {
       if (document.visibilityState === "hidden") flush();
@@ -514,7 +621,6 @@
     if (session || params.get("support_cancelled")) {
       try { history.replaceState(history.state, "", articleUrl()); } catch (e) { /* ignore */ }
     }
-    if (store.getItem("rc_supporter") === "1") { countRead(articleId); return; }
     if (!session) { requestAppeals(articleId, cfg); return; }
     api("/api/v1/checkout/sessions/" + encodeURIComponent(session)).then(function (r) {
       return r.ok ? r.json() : null;

@@ -9,13 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final, Literal
 
-PLACEMENTS: Final = ("top", "bottom")
+# Where a box can go, and the format each place belongs to: the inline boxes above and
+# below the story, a sticky banner at the bottom of the screen, a button in the header.
+PLACEMENTS: Final = ("top", "bottom", "banner", "header")
+FORMAT_OF: Final[Mapping[str, str]] = {
+    "top": "inline",
+    "bottom": "inline",
+    "banner": "banner",
+    "header": "header",
+}
+FORMATS: Final = ("inline", "banner", "header")
 GOAL_BEHAVIOURS: Final = ("hide", "thank_you", "next_goal")
+# Targeting values the widget reports; a campaign that lists none of a kind takes all.
+DEVICES: Final = ("phone", "desktop")
+REFERRERS: Final = ("search", "social", "newsletter", "direct", "other")
+# Current supporters see a campaign only when it lists "current" (thank-you copy);
+# a reader whose state is unknown counts as never having given.
+DONOR_STATES: Final = ("never", "current", "lapsed")
 
 Reason = Literal[
     "shown",
@@ -27,7 +42,9 @@ Reason = Literal[
     "excluded",
     "not_targeted",
     "below_article_threshold",
+    "frequency_capped",
     "goal_reached",
+    "format_not_chosen",
     "no_variant",
     "no_copy",
     "unavailable",
@@ -36,13 +53,16 @@ Reason = Literal[
 # When no campaign shows, the reason reported is the most telling one: the reader's own
 # choices first, then the article's targeting, then the campaign's state.
 _REASON_RANK: Final[dict[str, int]] = {
-    "excluded": 0,
-    "not_targeted": 1,
-    "below_article_threshold": 2,
-    "goal_reached": 3,
-    "no_copy": 4,
-    "no_variant": 5,
-    "outside_dates": 6,
+    "supporter": 0,
+    "excluded": 1,
+    "not_targeted": 2,
+    "below_article_threshold": 3,
+    "frequency_capped": 4,
+    "goal_reached": 5,
+    "format_not_chosen": 6,
+    "no_copy": 7,
+    "no_variant": 8,
+    "outside_dates": 9,
 }
 
 
@@ -83,6 +103,16 @@ class CampaignSpec:
     exclude_tags: frozenset[str] = frozenset()
     min_articles_read: int = 0
     variants: tuple[VariantSpec, ...] = ()
+    formats: frozenset[str] = frozenset({"inline"})
+    # At most max_views page views with this campaign per views_days days, and none
+    # after the reader closed it max_dismissals times (None: no cap).
+    max_views: int | None = None
+    views_days: int = 30
+    max_dismissals: int | None = None
+    devices: frozenset[str] = frozenset()
+    referrers: frozenset[str] = frozenset()
+    countries: frozenset[str] = frozenset()
+    donor_states: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -109,6 +139,18 @@ class ReaderState:
     supporter: bool = False
     dismissed_until: datetime | None = None
     articles_read: int = 0
+    device: str = ""
+    referrer: str = ""
+    country: str = ""
+    donor_state: str = ""
+    # Per campaign slug: when this browser showed it, and how often the reader closed it.
+    views: Mapping[str, Sequence[datetime]] = field(default_factory=dict)
+    dismissals: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def donor(self) -> str:
+        """never, current or lapsed (unknown counts as never)."""
+        return "current" if self.supporter else (self.donor_state or "never")
 
 
 @dataclass(frozen=True)
@@ -159,18 +201,19 @@ def decide_appeal(
             supporters_display=shown_count,
         )
 
-    if reader.supporter:
+    ordered = sorted(campaigns, key=lambda c: (-c.priority, c.slug))
+    if reader.donor == "current" and not any("current" in c.donor_states for c in ordered):
         return no("supporter")
     if reader.dismissed_until is not None and reader.dismissed_until > now:
         return no("dismissed")
-
-    ordered = sorted(campaigns, key=lambda c: (-c.priority, c.slug))
     if not ordered:
         return no("no_campaign")
 
     best_refusal: tuple[int, Reason, str] | None = None
     for campaign in ordered:
         reason = _refusal(campaign, supporter_count, article, reader, now)
+        if reason is None and FORMAT_OF.get(placement) not in campaign.formats:
+            reason = "format_not_chosen"
         variant = None
         if reason is None:
             variant = choose_variant(campaign.variants, reader.reader_id, campaign.slug)
@@ -201,14 +244,33 @@ def _refusal(
         return "outside_dates"
     if campaign.ends_at is not None and now >= campaign.ends_at:
         return "outside_dates"
+    donor = reader.donor
+    if donor not in (campaign.donor_states or {"never", "lapsed"}):
+        return "supporter" if donor == "current" else "not_targeted"
     if article.section in campaign.exclude_sections or article.tags & campaign.exclude_tags:
         return "excluded"
     if campaign.include_sections and article.section not in campaign.include_sections:
         return "not_targeted"
     if campaign.include_tags and not article.tags & campaign.include_tags:
         return "not_targeted"
+    for wanted, value in (
+        (campaign.devices, reader.device),
+        (campaign.referrers, reader.referrer),
+        (campaign.countries, reader.country.upper()),
+    ):
+        if wanted and value not in wanted:
+            return "not_targeted"
     if reader.articles_read < campaign.min_articles_read:
         return "below_article_threshold"
+    if campaign.max_views is not None:
+        since = now - timedelta(days=campaign.views_days)
+        if sum(1 for t in reader.views.get(campaign.slug, ()) if t > since) >= campaign.max_views:
+            return "frequency_capped"
+    if (
+        campaign.max_dismissals is not None
+        and reader.dismissals.get(campaign.slug, 0) >= campaign.max_dismissals
+    ):
+        return "frequency_capped"
     if goal_reached_hides(campaign, supporter_count):
         return "goal_reached"
     return None

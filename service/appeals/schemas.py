@@ -153,6 +153,24 @@ class SiteCampaignSchema(Schema):
     include_tags = fields.List(fields.String(), required=True)
     exclude_tags = fields.List(fields.String(), required=True)
     min_articles_read = fields.Integer(required=True)
+    formats = fields.List(
+        fields.String(), required=True, metadata={"description": "inline, banner, header"}
+    )
+    max_views = fields.Integer(allow_none=True, metadata={"description": "Views per views_days"})
+    views_days = fields.Integer(required=True)
+    max_dismissals = fields.Integer(allow_none=True)
+    devices = fields.List(
+        fields.String(), required=True, metadata={"description": "phone, desktop"}
+    )
+    referrers = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "search, social, newsletter, direct, other"},
+    )
+    countries = fields.List(fields.String(), required=True, metadata={"description": "ISO codes"})
+    donor_states = fields.List(
+        fields.String(), required=True, metadata={"description": "never, current, lapsed"}
+    )
     goal = fields.Integer(allow_none=True, metadata={"description": "The goal to show"})
     goal_reached_hides = fields.Boolean(required=True)
     thank_you = fields.Boolean(required=True, metadata={"description": "Goal reached: thanks"})

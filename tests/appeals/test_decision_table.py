@@ -61,6 +61,14 @@ def campaign_set(name: str) -> tuple[CampaignSpec, ...]:
                 include_tags=frozenset(c.get("include_tags", ())),
                 exclude_tags=frozenset(c.get("exclude_tags", ())),
                 min_articles_read=c.get("min_articles_read", 0),
+                formats=frozenset(c.get("formats", ("inline",))),
+                max_views=c.get("max_views"),
+                views_days=c.get("views_days", 30),
+                max_dismissals=c.get("max_dismissals"),
+                devices=frozenset(c.get("devices", ())),
+                referrers=frozenset(c.get("referrers", ())),
+                countries=frozenset(c.get("countries", ())),
+                donor_states=frozenset(c.get("donor_states", ())),
                 variants=tuple(
                     VariantSpec(
                         v["key"], v["weight"], {p: Copy(**copy) for p, copy in v["copies"].items()}
@@ -97,6 +105,15 @@ def python_answer(case: dict[str, Any]) -> dict[str, Any]:
             supporter=reader["supporter"],
             dismissed_until=_time(reader["dismissed_until"]),
             articles_read=reader["articles_read"],
+            device=reader["device"],
+            referrer=reader["referrer"],
+            country=reader["country"],
+            donor_state=reader["donor_state"],
+            views={
+                slug: tuple(t for t in map(_time, times) if t is not None)
+                for slug, times in reader["views"].items()
+            },
+            dismissals=reader["dismissals"],
         ),
         _time(c["now"]) or datetime.min,
         placement=c["placement"],
@@ -133,6 +150,12 @@ def widget_answer(page: Any, case: dict[str, Any]) -> dict[str, Any]:
                 "supporter": reader["supporter"],
                 "dismissedUntil": _ms(reader["dismissed_until"]) or 0,
                 "articlesRead": reader["articles_read"],
+                "device": reader["device"],
+                "referrer": reader["referrer"],
+                "country": reader["country"],
+                "donorState": reader["donor_state"],
+                "views": {slug: [_ms(t) for t in times] for slug, times in reader["views"].items()},
+                "dismissals": reader["dismissals"],
             },
             _ms(c["now"]),
             c["placement"],
@@ -146,7 +169,7 @@ def _ids(cases: list[dict[str, Any]]) -> list[str]:
 
 
 def test_the_table_names_each_case_once_and_expects_something() -> None:
-    assert len(set(_ids(CASES))) == len(CASES) >= 25
+    assert len(set(_ids(CASES))) == len(CASES) >= 50
     assert all(case["expect"] and set(case["expect"]) <= set(FIELDS) for case in CASES)
     reasons = {case["expect"].get("reason") for case in CASES}
     assert reasons >= {
@@ -162,6 +185,8 @@ def test_the_table_names_each_case_once_and_expects_something() -> None:
         "goal_reached",
         "no_variant",
         "no_copy",
+        "format_not_chosen",
+        "frequency_capped",
     }
 
 
