@@ -1,10 +1,12 @@
-"""The appeal endpoint against a trivial JSON endpoint, both under gunicorn on loopback.
+"""The appeal data against a bare JSON route, under gunicorn on loopback and through a CDN.
 
-Target (design.md §6): the appeal endpoint, which runs on every article page view,
-serves at least 0.8 of the trivial endpoint's requests per second. Both are routes of
-the same app behind the same middleware and server, so the difference is our work:
-query parsing, the (cached) campaigns and count, the decision, the JSON and its ETag.
-Also reports the widget's gzipped size (target: a few KB).
+Target (design.md §6): what every article page view asks for costs the origin no more
+than a trivial route. The trivial route is bare: a minimal Flask app with one route and
+none of the service's hooks, mounted in the same gunicorn process. Compared with it: the
+site document the widget asks for, and the single-decision API other clients use. Then
+a realistic stream of page views goes through nginx's proxy_cache (bench/cdn_bench.py)
+for the hit ratio, and Chromium measures the widget's layout shift on the demo article.
+Also reports the widget's gzipped size (limit: 10 KB).
 
     python -m bench.appeal_bench              # a short run: 8 one-second slices each
     python -m bench.appeal_bench --rounds 30  # steadier numbers
@@ -24,7 +26,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, jsonify
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from bench.cdn_bench import (
+    PRODUCTION_CACHE_SECONDS,
+    SITE_PATH,
+    TIME_SCALE,
+    VIEWS_PER_SECOND,
+    CdnRun,
+    caching_proxy,
+    old_appeal_path,
+    page_views,
+    run_cdn,
+)
+from bench.layout_shift import (
+    DESKTOP,
+    PHONE,
+    LayoutShift,
+    launch_chromium,
+    measure_layout_shift,
+)
 from bench.loadgen import LoadResult, get_load, have_wrk, wrk_get
 from bench.servers import PROJECT_ROOT, bench_database, gunicorn, postgres_server_url
 
@@ -54,13 +75,18 @@ def wrk_distinct(base: str, *, seconds: int, connections: int) -> LoadResult:
     return wrk_get(base, seconds=seconds, connections=connections, request_script=_WRK_DISTINCT)
 
 
-def bench_app() -> Flask:
-    """The service's app plus one trivial JSON route, for gunicorn to serve."""
+def bare_app() -> Flask:
+    """A minimal Flask app with one JSON route: no session, login, limiter or hooks."""
+    app = Flask("bare")
+    app.add_url_rule("/trivial", "trivial", lambda: jsonify(status="ok"))
+    return app
+
+
+def bench_app() -> Any:
+    """The service's app, with the bare app answering /bench/*, for gunicorn to serve."""
     from service import create_app
 
-    app = create_app()
-    app.add_url_rule(TRIVIAL_PATH, "bench_trivial", lambda: jsonify(status="ok"))
-    return app
+    return DispatcherMiddleware(create_app(), {"/bench": bare_app()})
 
 
 def _service_env(database_url: str) -> dict[str, str]:
@@ -107,13 +133,17 @@ def _median_ratio(numerators: list[LoadResult], denominators: list[LoadResult]) 
 @dataclass(frozen=True)
 class AppealBench:
     trivial: LoadResult
+    site: LoadResult
     appeal: LoadResult
     distinct: LoadResult | None
     widget_bytes: int
     widget_gzipped: int
     sample: dict[str, Any]
     ratio: float
+    appeal_ratio: float
     distinct_ratio: float
+    cdn: list[CdnRun]
+    layout: dict[str, LayoutShift]
 
     def lines(self) -> list[str]:
         def row(name: str, r: LoadResult) -> str:
@@ -123,27 +153,74 @@ class AppealBench:
             )
 
         verdict = "meets" if self.ratio >= TARGET_RATIO else "MISSES"
+        site = next(run for run in self.cdn if run.name == "site document")
+        cdn_rows = [
+            f"| {run.name} | {run.views:,} | {run.seconds:.1f} s | {run.hit_ratio:.3f} "
+            f"| {run.origin_requests:,} | {run.origin_per_thousand:.1f} "
+            f"| {', '.join(f'{k} {v}' for k, v in sorted(run.statuses.items()))} |"
+            for run in self.cdn
+        ]
+        cls_lines = [
+            f"appeal CLS at {size}: "
+            + ", ".join(f"{shift.cls:.3f} {label}" for label, shift in shifts)
+            for size, shifts in self._layout_by_size().items()
+        ]
         return [
-            "## Appeal endpoint vs a trivial JSON endpoint",
+            "## Appeal data vs a bare JSON route",
             "",
             "| endpoint | requests/s | p50 | p99 | errors |",
             "|---|---|---|---|---|",
-            row(f"trivial `{TRIVIAL_PATH}`", self.trivial),
-            row("appeal `/api/v1/appeals` (both placements), one URL", self.appeal),
-            *([row("appeal, a new URL every request", self.distinct)] if self.distinct else []),
-            "",
-            f"Ratio appeal / trivial: **{self.ratio:.2f}** ({verdict} the {TARGET_RATIO} target; "
-            "median over rounds of each appeal slice against the trivial slice before it).",
+            row(f"bare route `{TRIVIAL_PATH}` (minimal Flask app, no hooks)", self.trivial),
+            row(f"site document `{SITE_PATH}` (what the widget asks for)", self.site),
+            row("single decision `/api/v1/appeals` (other clients), one URL", self.appeal),
             *(
-                [
-                    f"Ratio with a new URL every request: {self.distinct_ratio:.2f} "
-                    "(no answer memo; the full parse, decide and serialise path)."
-                ]
+                [row("single decision, a new URL every request", self.distinct)]
                 if self.distinct
                 else []
             ),
+            "",
+            f"Ratio site document / bare route: **{self.ratio:.2f}** ({verdict} the "
+            f"{TARGET_RATIO} target; median over rounds of each slice against the bare slice "
+            "before it).",
+            f"Ratio single decision / bare route: {self.appeal_ratio:.2f} (one URL), "
+            + (f"{self.distinct_ratio:.2f} (a new URL every request)." if self.distinct else ""),
             f"Widget: {self.widget_bytes:,} bytes, **{self.widget_gzipped:,} bytes gzipped**.",
+            "",
+            "## Appeal data through a caching proxy (nginx proxy_cache)",
+            "",
+            f"A mid-size site's page views, {VIEWS_PER_SECOND} a second, articles Zipf-distributed "
+            "over 300, readers from a pool of 20,000, replayed through nginx's `proxy_cache` "
+            "in front of gunicorn (bench/cdn_bench.py; stale-while-revalidate and "
+            f"`proxy_cache_background_update` on). Time runs {TIME_SCALE}x faster and the "
+            f"service's cache lifetime is {TIME_SCALE}x shorter "
+            f"({PRODUCTION_CACHE_SECONDS} s in production), so "
+            f"{site.views:,} views model {site.views / VIEWS_PER_SECOND / 60:.0f} minutes of "
+            "the site. Origin requests are counted in gunicorn's access log.",
+            "",
+            "| what each view asks for | views | took | served from cache | origin requests "
+            "| origin requests per 1,000 views | nginx cache status |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+            *cdn_rows,
+            "",
+            f"appeal CDN hit ratio: {site.hit_ratio:.3f}",
+            f"appeal origin requests per 1,000 views: {site.origin_per_thousand:.1f}",
+            "",
+            "## Layout shift from the widget",
+            "",
+            "Cumulative Layout Shift on `/demo/article` in Chromium (PerformanceObserver "
+            "'layout-shift', from the first paint until the boxes have rendered and settled), "
+            "with the publisher's top placeholder and without it; Google's 'good' is ≤ 0.1, "
+            "our limit 0.01.",
+            "",
+            *cls_lines,
         ]
+
+    def _layout_by_size(self) -> dict[str, list[tuple[str, LayoutShift]]]:
+        sizes: dict[str, list[tuple[str, LayoutShift]]] = {}
+        for key, shift in self.layout.items():
+            size, label = key.split(" ", 1)
+            sizes.setdefault(size, []).append((label, shift))
+        return sizes
 
 
 def _merge(results: list[LoadResult]) -> LoadResult:
@@ -161,9 +238,9 @@ def widget_sizes() -> tuple[int, int]:
 
 
 def run_appeal_bench(
-    server_url: str, *, seconds: int = 1, rounds: int = 8, connections: int = 8
+    server_url: str, *, seconds: int = 1, rounds: int = 8, connections: int = 8, views: int = 3000
 ) -> AppealBench:
-    """Serve the app under gunicorn and alternate load on the two endpoints."""
+    """Serve the app under gunicorn: load against the bare route, a CDN replay, and CLS."""
     with bench_database(server_url) as database_url:
         _seed(database_url)
         env = _service_env(database_url)
@@ -173,29 +250,86 @@ def run_appeal_bench(
             if not sample["top"]["show"]:
                 raise RuntimeError(f"the demo campaign should show: {sample['top']}")
             # Warm every worker's cache and connection pool before measuring.
-            get_load(base + APPEAL_QUERY, seconds=1, connections=connections)
-            get_load(base + TRIVIAL_PATH, seconds=1, connections=connections)
-            trivial, appeal, distinct = [], [], []
+            for path in (SITE_PATH, APPEAL_QUERY, TRIVIAL_PATH):
+                get_load(base + path, seconds=1, connections=connections)
+            trivial, site, appeal, distinct = [], [], [], []
             for _ in range(rounds):
-                trivial.append(
-                    get_load(base + TRIVIAL_PATH, seconds=seconds, connections=connections)
-                )
+                for results, path in ((trivial, TRIVIAL_PATH), (site, SITE_PATH)):
+                    results.append(get_load(base + path, seconds=seconds, connections=connections))
                 appeal.append(
                     get_load(base + APPEAL_QUERY, seconds=seconds, connections=connections)
                 )
                 if have_wrk():
                     distinct.append(wrk_distinct(base, seconds=seconds, connections=connections))
+            layout = layout_shifts(base)
+        cdn = cdn_runs(env, views)
     raw, gzipped = widget_sizes()
     return AppealBench(
         _merge(trivial),
+        _merge(site),
         _merge(appeal),
         _merge(distinct) if distinct else None,
         raw,
         gzipped,
         sample,
-        ratio=_median_ratio(appeal, trivial),
+        ratio=_median_ratio(site, trivial),
+        appeal_ratio=_median_ratio(appeal, trivial),
         distinct_ratio=_median_ratio(distinct, trivial[: len(distinct)]),
+        cdn=cdn,
+        layout=layout,
     )
+
+
+def cdn_runs(env: dict[str, str], views: int) -> list[CdnRun]:
+    """Replay page views through nginx's proxy_cache: the site document, then the old URLs."""
+    import tempfile
+    from pathlib import Path
+
+    stream = page_views(views)
+    scaled = {**env, "APPEAL_CACHE_SECONDS": str(PRODUCTION_CACHE_SECONDS // TIME_SCALE)}
+    with tempfile.TemporaryDirectory(prefix="bench-origin-") as directory:
+        log = Path(directory) / "access.log"
+        with (
+            gunicorn(
+                "bench.appeal_bench:bench_app()",
+                scaled,
+                ready_path=TRIVIAL_PATH,
+                extra_args=["--access-logfile", str(log)],
+            ) as origin,
+            caching_proxy(origin) as proxy,
+        ):
+            return [
+                run_cdn(proxy, log, "site document", [SITE_PATH] * len(stream), SITE_PATH),
+                run_cdn(
+                    proxy,
+                    log,
+                    "before: the per-reader appeal URL",
+                    [old_appeal_path(view) for view in stream],
+                    "/api/v1/appeals?",
+                ),
+            ]
+
+
+def layout_shifts(base: str) -> dict[str, LayoutShift]:
+    """CLS on the demo article at a phone's and a desktop's size, with and without placeholder."""
+    from playwright.sync_api import sync_playwright
+
+    results = {}
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            for viewport in (PHONE, DESKTOP):
+                size = f"{viewport['width']}x{viewport['height']}"
+                for label, query in (
+                    ("(top placeholder)", ""),
+                    ("(no placeholder)", "?placeholders=none"),
+                ):
+                    results[f"{size} {label}"] = measure_layout_shift(
+                        browser, f"{base}/demo/article{query}", viewport
+                    )
+        finally:
+            browser.close()
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,8 @@ Used by the browser test that guards it (tests/appeals/test_layout_shift.py) and
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,17 @@ new PerformanceObserver(list => {
   }
 }).observe({type: "layout-shift", buffered: true});
 """
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Debian's Chromium, headless (CHROMIUM_PATH overrides where it is)."""
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    if not path:
+        raise RuntimeError("Chromium is needed: install Debian's chromium or set CHROMIUM_PATH")
+    return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
 
 
 @dataclass(frozen=True)
