@@ -192,6 +192,10 @@ def _decide(
         supporter=args["supporter"],
         dismissed_until=args["dismissed_until"],
         articles_read=args["articles_read"],
+        device=args["device"],
+        referrer=args["referrer"],
+        country=args["country"],
+        donor_state=args["donor_state"],
     )
     now = utcnow()
     answers = {

@@ -8,9 +8,9 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate
 
 from service.appeals.counters import EVENT_TYPES
-from service.appeals.decision import PLACEMENTS
+from service.appeals.decision import DEVICES, DONOR_STATES, PLACEMENTS, REFERRERS
 
-PLACEMENT_MESSAGE = "Choose top or bottom."
+PLACEMENT_MESSAGE = "Choose top, bottom, banner or header."
 # Readers' article counts above this change no decision; capping keeps URLs cacheable.
 ARTICLES_READ_CAP = 1000
 
@@ -49,6 +49,26 @@ class _ReaderQuerySchema(Schema):
         validate=validate.Regexp(r"^[A-Za-z0-9_-]{0,64}$", error="Use up to 64 letters or digits."),
         metadata={"description": "The random reader id kept in the browser (A/B bucketing)"},
     )
+    device = fields.String(
+        load_default="",
+        validate=validate.OneOf(("", *DEVICES)),
+        metadata={"description": "phone or desktop, for device targeting"},
+    )
+    referrer = fields.String(
+        load_default="",
+        validate=validate.OneOf(("", *REFERRERS)),
+        metadata={"description": "How the reader came: search, social, newsletter, direct, other"},
+    )
+    country = fields.String(
+        load_default="",
+        validate=validate.Regexp(r"^([A-Za-z]{2})?$", error="Use a two-letter country code."),
+        metadata={"description": "ISO 3166 country code, for country targeting"},
+    )
+    donor_state = fields.String(
+        load_default="",
+        validate=validate.OneOf(("", *DONOR_STATES)),
+        metadata={"description": "never, current or lapsed (empty: unknown, counts as never)"},
+    )
 
     @post_load
     def _normalise(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
@@ -77,7 +97,9 @@ class AppealsQuerySchema(_ReaderQuerySchema):
     def _placements(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         wanted = _split_labels(data["placements"])
         if not wanted or any(p not in PLACEMENTS for p in wanted):
-            raise ValidationError("Use top, bottom or top,bottom.", "placements")
+            raise ValidationError(
+                "Use top, bottom, banner or header, comma-separated.", "placements"
+            )
         data["placements"] = [p for p in PLACEMENTS if p in wanted]
         return data
 
@@ -95,8 +117,8 @@ class AppealSchema(Schema):
         required=True,
         metadata={
             "description": "shown, goal_thank_you, supporter, dismissed, no_campaign, "
-            "outside_dates, excluded, not_targeted, below_article_threshold, goal_reached, "
-            "no_variant, no_copy or unavailable"
+            "outside_dates, excluded, not_targeted, below_article_threshold, frequency_capped, "
+            "goal_reached, format_not_chosen, no_variant, no_copy or unavailable"
         },
     )
     placement = fields.String(required=True)
@@ -122,6 +144,8 @@ class AppealsSchema(Schema):
 
     top = fields.Nested(AppealSchema)
     bottom = fields.Nested(AppealSchema)
+    banner = fields.Nested(AppealSchema)
+    header = fields.Nested(AppealSchema)
 
 
 class AppealEventSchema(Schema):
