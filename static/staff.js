@@ -1,15 +1,23 @@
-// Live preview in the campaign editor: copy is shown as plain text, exactly as readers see it.
+// Campaign editor: the preview is the widget's own box (static/widget.js, loaded with
+// data-preview), rendered at a phone's and a desktop's width with the copy as typed,
+// filled in as readers will see it, goal meter and close button included.
 (function () {
   "use strict";
   var form = document.getElementById("campaign-form");
   if (!form) return;
+  var widget = window.__supportWidget;
   var supporters = form.getAttribute("data-supporters") || "";
+  var count = Number(form.getAttribute("data-supporter-count") || 0);
   var goalInput = form.querySelector("input[name=goal_supporters]");
-  function goalText() {
+  function goal() {
     var n = parseInt(goalInput && goalInput.value, 10);
-    return isNaN(n) ? (form.getAttribute("data-goal") || "") : n.toLocaleString("en");
+    return isNaN(n) ? null : n;
   }
-  // Same rule as service/appeals.py fill(): a value that starts a sentence is capitalised.
+  function goalText() {
+    var n = goal();
+    return n === null ? (form.getAttribute("data-goal") || "") : n.toLocaleString("en");
+  }
+  // Same rule as service/appeals/decision.py fill(): a value that starts a sentence is capitalised.
   function fill(text) {
     var values = { supporters: supporters, goal: goalText() };
     return text.replace(/(^|[.!?]\s+)?\{(supporters|goal)\}/g, function (_m, start, name) {
@@ -17,13 +25,27 @@
       return start === undefined ? value : start + value.charAt(0).toUpperCase() + value.slice(1);
     });
   }
+  function text(variant, name) {
+    var input = variant.querySelector('[data-preview="' + name + '"]');
+    return input ? input.value.trim() : "";
+  }
   function refresh(variant) {
-    variant.querySelectorAll("[data-preview]").forEach(function (input) {
-      var out = variant.querySelector('[data-preview-out="' + input.getAttribute("data-preview") + '"]');
-      // textContent, never innerHTML: markup typed here shows as text, as it will for readers.
-      if (out) out.textContent = fill(input.value);
+    var key = variant.querySelector("input[name$='-key']");
+    variant.querySelectorAll("[data-preview-host]").forEach(function (host) {
+      var p = host.getAttribute("data-preview-host");
+      var copy = [text(variant, p + "-heading"), text(variant, p + "-body"), text(variant, p + "-cta")];
+      if (host.shadowRoot) host.shadowRoot.replaceChildren();
+      host.hidden = !(widget && copy[0] && copy[1] && copy[2]);
+      if (host.hidden) return;
+      widget.render(host, {
+        show: true, placement: p, campaign: form.getAttribute("data-slug") || "preview",
+        variant: (key && key.value) || "preview", heading: fill(copy[0]), body: fill(copy[1]),
+        cta: fill(copy[2]), supporters: { count: count, display: supporters }, goal: goal(),
+        currency: form.getAttribute("data-currency") || "eur"
+      });
     });
   }
+  form.querySelectorAll(".variant").forEach(refresh);
   form.addEventListener("input", function (event) {
     var variant = event.target.closest(".variant");
     if (variant) refresh(variant);

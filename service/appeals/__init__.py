@@ -24,6 +24,7 @@ from service.appeals.editing import (
     save_campaign,
 )
 from service.appeals.models import AppealCounter, Campaign, GoalBehaviour, Placement
+from service.appeals.widget import versioned_widget_url
 from service.core.extensions import api_of
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "sanitise_copy",
     "save_campaign",
     "seed_demo",
+    "versioned_widget_url",
 ]
 
 

@@ -35,6 +35,14 @@ def to_spec(campaign: Campaign) -> CampaignSpec:
         include_tags=frozenset(map(normalise, campaign.include_tags or ())),
         exclude_tags=frozenset(map(normalise, campaign.exclude_tags or ())),
         min_articles_read=campaign.min_articles_read,
+        formats=frozenset(campaign.formats or ("inline",)),
+        max_views=campaign.max_views,
+        views_days=campaign.views_days,
+        max_dismissals=campaign.max_dismissals,
+        devices=frozenset(campaign.devices or ()),
+        referrers=frozenset(campaign.referrers or ()),
+        countries=frozenset(c.upper() for c in campaign.countries or ()),
+        donor_states=frozenset(campaign.donor_states or ()),
         variants=tuple(
             VariantSpec(
                 key=variant.key,

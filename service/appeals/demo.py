@@ -16,7 +16,20 @@ bp = Blueprint("demo", __name__, url_prefix="/demo")
 
 
 def demo_campaign_input() -> CampaignInput:
-    """The demo campaign: top and bottom copy in two variants, a goal, no tragedy pages."""
+    """The demo campaign: copy for every format in two variants, a goal, no tragedy pages.
+
+    It runs in every format; the demo article's ?format= picks which one the page takes.
+    """
+    banner = CopyInput(
+        heading="Keep Port Carrig's news free for everyone",
+        body="{supporters} readers already chip in. Will you join them?",
+        cta="Support us",
+    )
+    header = CopyInput(
+        heading="Support The Harbour Courier",
+        body="Independent local reporting, free to read, paid for by readers like you.",
+        cta="Support us",
+    )
     bottom = CopyInput(
         heading="Readers like you keep these stories free for everyone",
         body=(
@@ -38,6 +51,7 @@ def demo_campaign_input() -> CampaignInput:
             "everyone. Every new contribution pays for more reporting from the harbour."
         ),
         exclude_sections=("tragedy",),
+        formats=("inline", "banner", "header"),
         variants=(
             VariantInput(
                 key="a",
@@ -54,6 +68,8 @@ def demo_campaign_input() -> CampaignInput:
                         cta="Contribute",
                     ),
                     "bottom": bottom,
+                    "banner": banner,
+                    "header": header,
                 },
             ),
             VariantInput(
@@ -71,6 +87,8 @@ def demo_campaign_input() -> CampaignInput:
                         cta="Chip in",
                     ),
                     "bottom": bottom,
+                    "banner": banner,
+                    "header": header,
                 },
             ),
         ),
@@ -103,12 +121,18 @@ def article() -> ResponseReturnValue:
     """A sample article embedding the widget with one script tag.
 
     ?section=tragedy shows an excluded section; ?placeholders=none leaves out the
-    publisher's placeholder for the top box.
+    publisher's placeholder for the top box; ?format=banner or ?format=header shows the
+    demo campaign's sticky banner or header button instead of the inline boxes.
     """
     story = ARTICLES["tragedy" if request.args.get("section") == "tragedy" else "news"]
+    wanted = request.args.get("format", "")
     return render_template(
         "demo_article.html",
         story=story,
+        format=wanted if wanted in ("banner", "header") else "inline",
+        # What a publisher's page may say about the reader (see the README).
+        country=request.args.get("country", "")[:2],
+        donor_state=request.args.get("donor_state", "")[:10],
         placeholders=request.args.get("placeholders") != "none",
         widget_url=url_for("widget.widget_js", _external=True),
     )

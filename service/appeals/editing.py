@@ -18,7 +18,15 @@ import nh3
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.appeals.decision import GOAL_BEHAVIOURS, PLACEMENTS, normalise
+from service.appeals.decision import (
+    DEVICES,
+    DONOR_STATES,
+    FORMATS,
+    GOAL_BEHAVIOURS,
+    PLACEMENTS,
+    REFERRERS,
+    normalise,
+)
 from service.appeals.models import AppealCopy, Campaign, CampaignVariant, GoalBehaviour, Placement
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -70,6 +78,14 @@ class CampaignInput:
     include_tags: Sequence[str] = ()
     exclude_tags: Sequence[str] = ()
     min_articles_read: int = 0
+    formats: Sequence[str] = ("inline",)
+    max_views: int | None = None
+    views_days: int = 30
+    max_dismissals: int | None = None
+    devices: Sequence[str] = ()
+    referrers: Sequence[str] = ()
+    countries: Sequence[str] = ()
+    donor_states: Sequence[str] = ()
 
 
 def check_campaign_input(data: CampaignInput) -> None:
@@ -97,6 +113,24 @@ def check_campaign_input(data: CampaignInput) -> None:
         errors["goal_supporters"] = "the copy mentions {goal}: set a goal or reword it"
     if data.min_articles_read < 0:
         errors["min_articles_read"] = "must be zero or more"
+    for name, allowed in (
+        ("formats", FORMATS),
+        ("devices", DEVICES),
+        ("referrers", REFERRERS),
+        ("donor_states", DONOR_STATES),
+    ):
+        if set(getattr(data, name)) - set(allowed):
+            errors[name] = f"choose from {', '.join(allowed)}"
+    if not data.formats:
+        errors["formats"] = "choose at least one format"
+    if any(not re.fullmatch(r"[A-Za-z]{2}", c) for c in data.countries):
+        errors["countries"] = "use two-letter country codes"
+    if data.max_views is not None and data.max_views <= 0:
+        errors["max_views"] = "must be a positive number of views, or empty"
+    if not 0 < data.views_days <= 3650:
+        errors["views_days"] = "must be between 1 and 3650 days"
+    if data.max_dismissals is not None and data.max_dismissals <= 0:
+        errors["max_dismissals"] = "must be a positive number of closes, or empty"
     if not data.variants:
         errors["variants"] = "add at least one variant"
     keys = [v.key for v in data.variants]
@@ -110,7 +144,7 @@ def check_campaign_input(data: CampaignInput) -> None:
             errors[f"{prefix}.weight"] = "the weight must be zero or more"
         for placement, copy in variant.copies.items():
             if placement not in PLACEMENTS:
-                errors[f"{prefix}.{placement}"] = "placement must be top or bottom"
+                errors[f"{prefix}.{placement}"] = "use " + ", ".join(PLACEMENTS)
             elif not (copy.heading.strip() and copy.body.strip() and copy.cta.strip()):
                 errors[f"{prefix}.{placement}"] = "heading, body and call to action are needed"
     if data.variants and sum(max(v.weight, 0) for v in data.variants) == 0:
@@ -162,6 +196,14 @@ def _apply(session: Session, campaign: Campaign, data: CampaignInput) -> None:
     campaign.include_tags = _labels(data.include_tags)
     campaign.exclude_tags = _labels(data.exclude_tags)
     campaign.min_articles_read = data.min_articles_read
+    campaign.formats = [f for f in FORMATS if f in data.formats]
+    campaign.max_views = data.max_views
+    campaign.views_days = data.views_days
+    campaign.max_dismissals = data.max_dismissals
+    campaign.devices = [d for d in DEVICES if d in data.devices]
+    campaign.referrers = [r for r in REFERRERS if r in data.referrers]
+    campaign.countries = sorted({c.upper() for c in data.countries})
+    campaign.donor_states = [d for d in DONOR_STATES if d in data.donor_states]
 
     existing = {variant.key: variant for variant in campaign.variants}
     wanted = {variant.key for variant in data.variants}
@@ -249,6 +291,7 @@ def sanitise_campaign_input(data: CampaignInput) -> CampaignInput:
         exclude_sections=_plain_labels(data.exclude_sections),
         include_tags=_plain_labels(data.include_tags),
         exclude_tags=_plain_labels(data.exclude_tags),
+        countries=tuple(c.upper() for c in _plain_labels(data.countries)),
         variants=[
             VariantInput(
                 key=variant.key,

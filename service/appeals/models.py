@@ -23,6 +23,8 @@ from service.core.models import Base, stored_enum, utcnow
 class Placement(enum.StrEnum):
     TOP = "top"
     BOTTOM = "bottom"
+    BANNER = "banner"
+    HEADER = "header"
 
 
 class GoalBehaviour(enum.StrEnum):
@@ -38,6 +40,11 @@ class Campaign(Base):
     __table_args__ = (
         CheckConstraint("goal_supporters IS NULL OR goal_supporters > 0", name="goal_positive"),
         CheckConstraint("min_articles_read >= 0", name="min_articles_non_negative"),
+        CheckConstraint("max_views IS NULL OR max_views > 0", name="max_views_positive"),
+        CheckConstraint("views_days > 0", name="views_days_positive"),
+        CheckConstraint(
+            "max_dismissals IS NULL OR max_dismissals > 0", name="max_dismissals_positive"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +67,19 @@ class Campaign(Base):
     include_tags: Mapped[list[str]] = mapped_column(default=list)
     exclude_tags: Mapped[list[str]] = mapped_column(default=list)
     min_articles_read: Mapped[int] = mapped_column(default=0)
+    # inline (the top and bottom boxes), banner, header: where the campaign appears.
+    formats: Mapped[list[str]] = mapped_column(default=lambda: ["inline"])
+    # Frequency: at most max_views page views per views_days days for one browser, and
+    # none after max_dismissals closes (None: no cap). Counted in the reader's browser.
+    max_views: Mapped[int | None]
+    views_days: Mapped[int] = mapped_column(default=30)
+    max_dismissals: Mapped[int | None]
+    # Audience (empty: everyone): phone/desktop, search/social/newsletter/direct/other,
+    # ISO country codes, never/current/lapsed (current supporters only when listed).
+    devices: Mapped[list[str]] = mapped_column(default=list)
+    referrers: Mapped[list[str]] = mapped_column(default=list)
+    countries: Mapped[list[str]] = mapped_column(default=list)
+    donor_states: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

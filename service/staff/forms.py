@@ -15,6 +15,7 @@ from wtforms import (  # type: ignore[import-untyped]
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -27,6 +28,7 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget  # type: ignore[import-untyped]
 
 from service.appeals import (
     SLUG_HINT,
@@ -45,6 +47,31 @@ GOAL_BEHAVIOUR_CHOICES = [
     SelectChoice(GoalBehaviour.HIDE.value, "Hide the campaign"),
     SelectChoice(GoalBehaviour.NEXT_GOAL.value, "Move to the next goal (goal + step)"),
 ]
+FORMAT_CHOICES = [
+    SelectChoice("inline", "Boxes above and below the story"),
+    SelectChoice("banner", "A banner at the bottom of the screen (stays until closed)"),
+    SelectChoice("header", "A “Support us” button in the page header"),
+]
+DEVICE_CHOICES = [SelectChoice("phone", "Phones"), SelectChoice("desktop", "Desktops and tablets")]
+REFERRER_CHOICES = [
+    SelectChoice("search", "Search engines"),
+    SelectChoice("social", "Social media"),
+    SelectChoice("newsletter", "Newsletters (utm_medium=email or newsletter)"),
+    SelectChoice("direct", "Direct (no referrer)"),
+    SelectChoice("other", "Other sites and our own pages"),
+]
+DONOR_STATE_CHOICES = [
+    SelectChoice("never", "Never gave"),
+    SelectChoice("lapsed", "Lapsed donors (win-back copy)"),
+    SelectChoice("current", "Current supporters (thank-you copy)"),
+]
+# The copy staff write per placement, in the editor's order.
+PLACEMENT_LABELS = {
+    "top": "Top of the article",
+    "bottom": "Bottom of the article",
+    "banner": "Banner",
+    "header": "Header button (the button label is shown; heading and body open below it)",
+}
 ROLE_CHOICES = [
     SelectChoice(StaffRole.VIEWER.value, "Viewer: reads reports"),
     SelectChoice(
@@ -89,6 +116,13 @@ class ChangeRoleForm(FlaskForm):  # type: ignore[misc]
     role = SelectField("Role", choices=ROLE_CHOICES)
 
 
+class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
+    """A multiple choice shown as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class VariantForm(Form):  # type: ignore[misc]
     """One A/B variant; nested in CampaignForm, which carries the CSRF token."""
 
@@ -110,11 +144,17 @@ class VariantForm(Form):  # type: ignore[misc]
     bottom_heading = StringField("Heading", validators=[Length(max=200)])
     bottom_body = TextAreaField("Body", validators=[Length(max=2000)])
     bottom_cta = StringField("Button", validators=[Length(max=80)])
+    banner_heading = StringField("Heading", validators=[Length(max=200)])
+    banner_body = TextAreaField("Body", validators=[Length(max=2000)])
+    banner_cta = StringField("Button", validators=[Length(max=80)])
+    header_heading = StringField("Heading", validators=[Length(max=200)])
+    header_body = TextAreaField("Body", validators=[Length(max=2000)])
+    header_cta = StringField("Button", validators=[Length(max=80)])
 
     def validate_key(self, field: Any) -> None:
         written = any(
             (getattr(self, f"{placement}_{part}").data or "").strip()
-            for placement in ("top", "bottom")
+            for placement in PLACEMENT_LABELS
             for part in _PARTS
         )
         if written and not (field.data or "").strip():
@@ -125,6 +165,12 @@ class VariantForm(Form):  # type: ignore[misc]
 
     def validate_bottom_heading(self, field: Any) -> None:
         _check_complete(self, "bottom")
+
+    def validate_banner_heading(self, field: Any) -> None:
+        _check_complete(self, "banner")
+
+    def validate_header_heading(self, field: Any) -> None:
+        _check_complete(self, "header")
 
 
 def _check_complete(form: VariantForm, placement: str) -> None:
@@ -178,7 +224,36 @@ class CampaignForm(FlaskForm):  # type: ignore[misc]
         default=0,
         validators=[Optional(), NumberRange(min=0, max=1000)],
     )
+    formats = CheckboxesField("Formats", choices=FORMAT_CHOICES, default=["inline"])
+    max_views = IntegerField(
+        "Show to one reader at most this many times (empty: no limit)",
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+    )
+    views_days = IntegerField(
+        "…in this many days", default=30, validators=[Optional(), NumberRange(min=1, max=365)]
+    )
+    max_dismissals = IntegerField(
+        "Stop after the reader closed it this many times (empty: never)",
+        validators=[Optional(), NumberRange(min=1, max=100)],
+    )
+    devices = CheckboxesField("Devices (none ticked: all)", choices=DEVICE_CHOICES)
+    referrers = CheckboxesField("Readers coming from (none ticked: all)", choices=REFERRER_CHOICES)
+    countries = StringField(
+        "Only in countries (two-letter codes, comma-separated)",
+        validators=[
+            Length(max=400),
+            Regexp(r"^[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*$|^\s*$", message="two-letter codes"),
+        ],
+    )
+    donor_states = CheckboxesField(
+        "Donor state (none ticked: everyone except current supporters)",
+        choices=DONOR_STATE_CHOICES,
+    )
     variants = FieldList(FormField(VariantForm), min_entries=1, max_entries=10)
+
+    def validate_formats(self, field: Any) -> None:
+        if not field.data:
+            raise ValidationError("choose at least one format")
 
     def validate_ends_at(self, field: Any) -> None:
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:

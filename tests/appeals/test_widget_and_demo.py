@@ -70,7 +70,9 @@ def test_seed_demo_is_idempotent(session: Session) -> None:
     assert [v.key for v in campaign.variants] == ["a", "b"]
     assert campaign.goal_supporters and "tragedy" in campaign.exclude_sections
     assert session.scalar(select(func.count()).select_from(CampaignVariant)) == 2
-    assert session.scalar(select(func.count()).select_from(AppealCopy)) == 4
+    # Two variants with copy for each placement: top, bottom, banner and header.
+    assert session.scalar(select(func.count()).select_from(AppealCopy)) == 8
+    assert campaign.formats == ["inline", "banner", "header"]
 
 
 def test_demo_article_embeds_the_widget_with_one_script_tag(client: FlaskClient) -> None:
@@ -81,8 +83,14 @@ def test_demo_article_embeds_the_widget_with_one_script_tag(client: FlaskClient)
     assert 'src="http://localhost/widget.js"' in tag and " async " in tag
     assert 'data-article-id="port-carrig-flood-defences"' in tag
     assert 'data-section="news"' in tag and 'data-tags="council,flooding,port-carrig"' in tag
+    assert 'data-formats="inline"' in tag  # the demo campaign's two boxes, by default
     assert '<div data-support-appeal="top"></div>' in html
     assert "The Harbour Courier" in html
+    banner = client.get("/demo/article?format=banner").get_data(as_text=True)
+    assert 'data-formats="banner"' in banner and 'data-support-appeal="header"' not in banner
+    header = client.get("/demo/article?format=header&country=IE").get_data(as_text=True)
+    assert 'data-formats="header"' in header and 'data-support-appeal="header"' in header
+    assert 'data-country="IE"' in header
     without = client.get("/demo/article?placeholders=none").get_data(as_text=True)
     assert "data-support-appeal=" not in without and "data-article-body" in without
 

@@ -100,11 +100,31 @@ def test_sign_in_read_the_dashboard_edit_a_campaign_and_download_csv(
     assert "1,200" in page.locator("table.funnel").inner_text()
     page.get_by_role("link", name="Edit Winter appeal (demo)").click()
     heading_inputs = page.locator('input[name$="-bottom_heading"]')
-    # The live preview follows the typing, as plain text.
+    # The live preview is the widget's own box at a phone's and a desktop's width,
+    # following the typing, as plain text, with the goal meter and the close button.
     heading_inputs.first.fill(NEW_HEADING + " <b>")
-    preview = page.locator('[data-preview-out="bottom-heading"]').first
-    assert preview.inner_text() == "Thank you, harbour readers: 12 and counting <b>"
-    assert preview.locator("b").count() == 0
+    previews = page.locator(".variant").first.locator('[data-preview-host="bottom"] aside')
+    assert previews.count() == 2
+    phone, desktop = previews.nth(0), previews.nth(1)
+    for box in (phone, desktop):
+        heading = box.get_by_role("heading", level=2)
+        assert heading.inner_text() == "Thank you, harbour readers: 12 and counting <b>"
+        assert box.locator("b").count() == 0
+        assert box.get_by_role("button", name="Close").is_visible()
+        assert "12 supporters of our goal of 1,000" in box.inner_text()
+    phone_box, desktop_box = phone.bounding_box(), desktop.bounding_box()
+    assert phone_box is not None and desktop_box is not None
+    assert phone_box["width"] <= 390 < desktop_box["width"]
+    # The phone layout (a full-width button) follows the preview's width, not the window's.
+    cta = phone.get_by_role("button", name="Join them")
+    assert abs(cta.bounding_box()["width"] - phone_box["width"]) < 120
+    banner = page.locator(".variant").first.locator('[data-preview-host="banner"] aside')
+    assert banner.count() == 2 and banner.first.is_visible()
+    look = (
+        "b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).fontFamily,"
+        " getComputedStyle(b.querySelector('h2')).color]"
+    )
+    preview_look = desktop.evaluate(look)
     _shoot(page, "campaign-editor")
     # Both demo variants share the bottom copy; the third, blank variant stays blank.
     for i in range(2):
@@ -120,6 +140,8 @@ def test_sign_in_read_the_dashboard_edit_a_campaign_and_download_csv(
         assert box.get_by_role("heading").inner_text() == (
             "Thank you, harbour readers: 12 and counting"
         )
+        # One source for the box's look: the reader sees what the editor previewed.
+        assert box.evaluate(look) == preview_look
     finally:
         reader.close()
 

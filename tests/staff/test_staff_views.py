@@ -112,7 +112,7 @@ def _edit_form_data(html: str) -> dict[str, str]:
             continue
         if 'type="checkbox"' in tag:
             if "checked" in tag:
-                data[name.group(1)] = "y"
+                data[name.group(1)] = value.group(1) if value else "y"
         else:
             data[name.group(1)] = value.group(1) if value else ""
     for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>\s*([^<]*)</textarea>', html):
@@ -140,7 +140,9 @@ def test_an_admin_edits_campaign_copy_and_markup_is_removed(
     page = client.get(f"/staff/campaigns/{campaign.id}/edit")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "a top heading" in html and 'class="appeal-preview appeal-top"' in html
+    assert "a top heading" in html and 'data-preview-host="top"' in html
+    # The preview is the widget itself, loaded from its immutable URL in preview mode.
+    assert re.search(r'<script src="http://localhost/widget\.[0-9a-f]{16}\.js" data-preview', html)
     data = _edit_form_data(html)
     data["variants-0-top_heading"] = 'Help us <script>alert("x")</script>now'
     data["variants-0-top_body"] = "<img src=x onerror=alert(1)>Join {supporters} &lt;b&gt;readers"
@@ -204,6 +206,7 @@ def test_an_admin_creates_a_campaign(app: Flask, client: FlaskClient, admin: Sta
         "goal_step": "500",
         "priority": "1",
         "min_articles_read": "0",
+        "formats": "inline",
         "variants-0-key": "a",
         "variants-0-weight": "1",
         "variants-0-top_heading": "We need your help",

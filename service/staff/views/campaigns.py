@@ -16,16 +16,16 @@ from service.appeals import (
     GoalBehaviour,
     Placement,
     VariantInput,
-    fill,
     invalidate_campaign_cache,
     save_campaign,
+    versioned_widget_url,
 )
 from service.core.extensions import db
 from service.core.models import utcnow
 from service.ledger import display_count
 from service.staff import reports
 from service.staff.accounts import require_role
-from service.staff.forms import CampaignForm
+from service.staff.forms import PLACEMENT_LABELS, CampaignForm
 from service.staff.views.common import settings
 
 PERIODS = (7, 30, 90, 365)
@@ -73,6 +73,14 @@ def _fill_form(form: CampaignForm, campaign: Campaign) -> None:
     form.include_tags.data = _labels(campaign.include_tags)
     form.exclude_tags.data = _labels(campaign.exclude_tags)
     form.min_articles_read.data = campaign.min_articles_read
+    form.formats.data = list(campaign.formats)
+    form.max_views.data = campaign.max_views
+    form.views_days.data = campaign.views_days
+    form.max_dismissals.data = campaign.max_dismissals
+    form.devices.data = list(campaign.devices)
+    form.referrers.data = list(campaign.referrers)
+    form.countries.data = _labels(campaign.countries)
+    form.donor_states.data = list(campaign.donor_states)
     while form.variants.entries:
         form.variants.pop_entry()
     for variant in campaign.variants:
@@ -130,6 +138,14 @@ def _input_from_form(form: CampaignForm, slug: str) -> CampaignInput:
         include_tags=(form.include_tags.data or "").split(","),
         exclude_tags=(form.exclude_tags.data or "").split(","),
         min_articles_read=form.min_articles_read.data or 0,
+        formats=form.formats.data or (),
+        max_views=form.max_views.data,
+        views_days=form.views_days.data or 30,
+        max_dismissals=form.max_dismissals.data,
+        devices=form.devices.data or (),
+        referrers=form.referrers.data or (),
+        countries=[c.strip() for c in (form.countries.data or "").split(",") if c.strip()],
+        donor_states=form.donor_states.data or (),
         variants=variants,
     )
 
@@ -165,7 +181,10 @@ def _edit_campaign(campaign: Campaign | None) -> ResponseReturnValue:
         errors=errors,
         supporters_display=display_count(count.count),
         supporters_count=count.count,
-        fill=fill,
+        currency=settings().default_currency,
+        placement_labels=PLACEMENT_LABELS,
+        # The preview is the widget itself, at its immutable URL.
+        widget_url=versioned_widget_url(),
     ), status
 
 
