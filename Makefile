@@ -57,8 +57,8 @@ pytest: install browser
 
 test: lint imports typecheck pytest
 
-# Benchmarks (minutes, not part of make test): gunicorn + PostgreSQL + wrk on loopback;
-# writes bench/RESULTS.md. wrk comes from Debian when we may install it; otherwise
+# Benchmarks (minutes, not part of make test): gunicorn + PostgreSQL + wrk on loopback,
+# nginx as a caching proxy, Chromium for layout shift; writes bench/RESULTS.md. wrk comes from Debian when we may install it; otherwise
 # the benchmarks fall back to a threaded Python client.
 bench: install
 	@command -v wrk >/dev/null 2>&1 || { \
@@ -68,6 +68,14 @@ bench: install
 	      || echo "Could not install wrk; using the Python load generator." >&2; \
 	  else \
 	    echo "wrk is not installed; using the Python load generator." >&2; \
+	  fi; }
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's nginx-light for the caching-proxy benchmark..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null \
+	      || { echo "apt-get could not install nginx-light; install Debian's nginx by hand" >&2; exit 1; }; \
+	  else \
+	    echo "The appeal benchmark needs nginx (Debian's nginx-light) for its caching proxy." >&2; exit 1; \
 	  fi; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
