@@ -155,7 +155,7 @@ class AppealBench:
         verdict = "meets" if self.ratio >= TARGET_RATIO else "MISSES"
         site = next(run for run in self.cdn if run.name == "site document")
         cdn_rows = [
-            f"| {run.name} | {run.views:,} | {run.seconds:.1f} s | {run.hit_ratio:.3f} "
+            f"| {run.name} | {run.views:,} | {run.seconds:.1f} s | {run.hit_ratio:.4f} "
             f"| {run.origin_requests:,} | {run.origin_per_thousand:.1f} "
             f"| {', '.join(f'{k} {v}' for k, v in sorted(run.statuses.items()))} |"
             for run in self.cdn
@@ -202,7 +202,7 @@ class AppealBench:
             "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
             *cdn_rows,
             "",
-            f"appeal CDN hit ratio: {site.hit_ratio:.3f}",
+            f"appeal CDN hit ratio: {site.hit_ratio:.4f}",
             f"appeal origin requests per 1,000 views: {site.origin_per_thousand:.1f}",
             "",
             "## Layout shift from the widget",
