@@ -164,15 +164,15 @@
 
   // Beacons wait in a queue and leave together when the page is hidden: no request
   // before or after rendering, one at the end of the page view.
-  var queue = [], seen = {};
+  var queue = [], seen = {}, viewed = {};
   function beacon(type, answer) {
     if (!base || !answer || !answer.campaign || answer.preview) return;
     var p = answer.placement;
     if (type === "impression") {
       if (seen[p]) return;  // once per page view and placement
       seen[p] = true;
-      if (!seen[answer.campaign]) countView(answer.campaign);  // once per page view
-      seen[answer.campaign] = true;
+      if (!viewed[answer.campaign]) countView(answer.campaign);  // once per page view
+      viewed[answer.campaign] = true;
     } else if (!seen[p]) {
       // A click or close on a box never counted as seen: count it seen first.
       beacon("impression", answer);

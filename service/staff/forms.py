@@ -224,7 +224,11 @@ class CampaignForm(FlaskForm):  # type: ignore[misc]
         default=0,
         validators=[Optional(), NumberRange(min=0, max=1000)],
     )
-    formats = CheckboxesField("Formats", choices=FORMAT_CHOICES, default=["inline"])
+    formats = CheckboxesField(
+        "Formats (none ticked: the boxes above and below the story)",
+        choices=FORMAT_CHOICES,
+        default=["inline"],
+    )
     max_views = IntegerField(
         "Show to one reader at most this many times (empty: no limit)",
         validators=[Optional(), NumberRange(min=1, max=1000)],
@@ -250,10 +254,6 @@ class CampaignForm(FlaskForm):  # type: ignore[misc]
         choices=DONOR_STATE_CHOICES,
     )
     variants = FieldList(FormField(VariantForm), min_entries=1, max_entries=10)
-
-    def validate_formats(self, field: Any) -> None:
-        if not field.data:
-            raise ValidationError("choose at least one format")
 
     def validate_ends_at(self, field: Any) -> None:
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:

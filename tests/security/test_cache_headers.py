@@ -10,6 +10,7 @@ PUBLIC = [
     "/api/v1/appeal?placement=top&article_id=a1&section=news",
     "/api/v1/appeals?placements=top,bottom&article_id=a1&section=news",
     "/api/v1/supporters/count",
+    "/api/v1/appeals/site",
 ]
 PRIVATE = ["/staff/sign-in", "/staff/", "/support"]
 

@@ -437,3 +437,55 @@ def test_a_viewer_sees_jobs_but_cannot_retry_them(
     assert "failing" in body and ">Retry</button>" not in body
     token = token_from(client, "/staff/jobs")
     assert client.post(f"/staff/jobs/{job.id}/retry", data={"csrf_token": token}).status_code == 403
+
+
+def test_an_admin_sets_formats_caps_and_audience_and_sees_them_again(
+    app: Flask, client: FlaskClient, admin: StaffUser
+) -> None:
+    from werkzeug.datastructures import MultiDict
+
+    token = token_from(client, "/staff/campaigns/new")
+    data = MultiDict(
+        {
+            "csrf_token": token,
+            "name": "Win-back",
+            "slug": "win-back",
+            "goal_behaviour": "thank_you",
+            "min_articles_read": "0",
+            "max_views": "4",
+            "views_days": "30",
+            "max_dismissals": "2",
+            "countries": "ie, FR",
+            "variants-0-key": "a",
+            "variants-0-weight": "1",
+            "variants-0-banner_heading": "We miss you",
+            "variants-0-banner_body": "{supporters} readers give.",
+            "variants-0-banner_cta": "Come back",
+        }
+    )
+    for name, value in [
+        ("formats", "banner"),
+        ("formats", "header"),
+        ("devices", "phone"),
+        ("referrers", "newsletter"),
+        ("donor_states", "lapsed"),
+    ]:
+        data.add(name, value)
+    response = client.post("/staff/campaigns/new", data=data)
+    assert response.status_code == 302, re.findall(
+        r"class=\"error\">([^<]*)<", response.get_data(as_text=True)
+    )
+    with arranged(app) as session:
+        saved = session.scalars(select(Campaign).where(Campaign.slug == "win-back")).one()
+        assert saved.formats == ["banner", "header"]
+        assert (saved.max_views, saved.views_days, saved.max_dismissals) == (4, 30, 2)
+        assert saved.devices == ["phone"] and saved.referrers == ["newsletter"]
+        assert saved.countries == ["FR", "IE"] and saved.donor_states == ["lapsed"]
+        assert [c.placement.value for c in saved.variants[0].copies] == ["banner"]
+        campaign_id = saved.id
+    html = client.get(f"/staff/campaigns/{campaign_id}/edit").get_data(as_text=True)
+    checked = set(re.findall(r'<input checked[^>]*name="(\w+)"[^>]*value="(\w+)"', html))
+    checked |= set(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="(\w+)"[^>]*checked', html))
+    assert {("formats", "banner"), ("formats", "header"), ("devices", "phone")} <= checked
+    assert ("formats", "inline") not in checked
+    assert 'value="FR, IE"' in html

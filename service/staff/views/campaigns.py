@@ -138,7 +138,7 @@ def _input_from_form(form: CampaignForm, slug: str) -> CampaignInput:
         include_tags=(form.include_tags.data or "").split(","),
         exclude_tags=(form.exclude_tags.data or "").split(","),
         min_articles_read=form.min_articles_read.data or 0,
-        formats=form.formats.data or (),
+        formats=form.formats.data or ("inline",),
         max_views=form.max_views.data,
         views_days=form.views_days.data or 30,
         max_dismissals=form.max_dismissals.data,
