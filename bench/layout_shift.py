@@ -6,10 +6,13 @@ Used by the browser test that guards it (tests/appeals/test_layout_shift.py) and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass
 from typing import Any
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -40,6 +43,14 @@ def launch_chromium(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
 
 
+# The placements of the boxes the widget rendered (inside its shadow roots).
+_BOXES = (
+    "[...document.querySelectorAll('[data-support-appeal],[data-support-appeal-slot]')]"
+    ".flatMap(s => s.shadowRoot ? [...s.shadowRoot.querySelectorAll('[data-placement]')]"
+    ".map(b => b.dataset.placement) : [])"
+)
+
+
 @dataclass(frozen=True)
 class LayoutShift:
     cls: float
@@ -57,15 +68,15 @@ def measure_layout_shift(browser: Any, url: str, viewport: dict[str, int]) -> La
         with page.expect_response(lambda r: "/api/v1/appeals/site" in r.url):
             page.goto(url)
         page.wait_for_load_state("networkidle")
+        # On a busy machine the boxes may come a little after the answer: wait for one
+        # (a page that shows none simply waits the five seconds).
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function(_BOXES + ".length > 0", timeout=5_000)
         # Let the boxes' entrance animation and any late layout settle.
         page.wait_for_timeout(600)
         cls = float(page.evaluate("window.__cls"))
         shifts = [float(v) for v in page.evaluate("window.__shifts")]
-        boxes = page.evaluate(
-            "[...document.querySelectorAll('[data-support-appeal],[data-support-appeal-slot]')]"
-            ".flatMap(s => s.shadowRoot ? [...s.shadowRoot.querySelectorAll('[data-placement]')]"
-            ".map(b => b.dataset.placement) : [])"
-        )
+        boxes = page.evaluate(_BOXES)
         # (The header's button and its panel both name the placement.)
         return LayoutShift(cls, shifts, sorted(set(boxes)))
     finally:
