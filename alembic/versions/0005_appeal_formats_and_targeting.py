@@ -1,7 +1,7 @@
 """appeal formats, frequency caps and audience targeting
 
-Revision ID: 0004_appeal_formats
-Revises: 0003_annual_gifts
+Revision ID: 0005_appeal_formats
+Revises: 0004_site_texts
 Create Date: 2026-11-30 15:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004_appeal_formats'
-down_revision = '0003_annual_gifts'
+revision = '0005_appeal_formats'
+down_revision = '0004_site_texts'
 branch_labels = None
 depends_on = None
 
