@@ -78,6 +78,7 @@ def _request(index: int) -> Request:
 def _service_env(database_url: str, sandbox_url: str) -> dict[str, str]:
     return {
         "APP_ENV": "production",
+        "PUBLICATION_NAME": "The Bench Courier",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-secret-key-" + "k" * 32,
         "STRIPE_SECRET_KEY": STRIPE_KEY,

@@ -171,6 +171,7 @@ def _signed(sandbox: SandboxServer) -> list[Request]:
 def _service_env(database_url: str, sandbox: SandboxServer) -> dict[str, str]:
     return {
         "APP_ENV": "production",
+        "PUBLICATION_NAME": "The Bench Courier",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-secret-key-" + "k" * 32,
         "STRIPE_SECRET_KEY": STRIPE_KEY,
