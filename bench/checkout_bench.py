@@ -108,7 +108,10 @@ def _attempts(database_url: str) -> tuple[int, int]:
 def run_checkout_bench(server_url: str, *, sequential: int, concurrent: int) -> list[CheckoutRun]:
     """One request at a time (paired overhead), then 4 at a time (throughput)."""
     runs = []
-    with SandboxServer(deliver_webhooks=False) as sandbox, bench_database(server_url) as db_url:
+    with (
+        SandboxServer(deliver_webhooks=False, api_key=STRIPE_KEY) as sandbox,
+        bench_database(server_url) as db_url,
+    ):
         timer = SandboxTimer(sandbox.app.wsgi_app)
         sandbox.app.wsgi_app = timer  # type: ignore[method-assign]
         with gunicorn("service:create_app()", _service_env(db_url, sandbox.url)) as url:

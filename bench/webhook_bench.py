@@ -200,7 +200,9 @@ def run_webhook_bench(
     server_url: str, *, one_off: int, monthly: int
 ) -> tuple[list[WebhookRun], Expected, list[str]]:
     """Both runs; returns them, what one application of each event gives, and problems."""
-    with SandboxServer(deliver_webhooks=False, webhook_secret=WEBHOOK_SECRET) as sandbox:
+    with SandboxServer(
+        deliver_webhooks=False, webhook_secret=WEBHOOK_SECRET, api_key=STRIPE_KEY
+    ) as sandbox:
         expected = make_events(sandbox, one_off, monthly)
 
         requests = _signed(sandbox)
