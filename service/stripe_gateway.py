@@ -135,8 +135,20 @@ def _signed_at(header: str) -> int:
     return 0
 
 
+def _no_console_output() -> None:
+    """Keep the stripe package from printing requests and answers to stderr.
+
+    With stripe.log or STRIPE_LOG set it prints each request and response (readers'
+    emails and names) straight to stderr, past logging and its masking; the same lines
+    still reach its "stripe" logger, where they are masked.
+    """
+    stripe.log = None
+    stripe._util.STRIPE_LOG = None
+
+
 def stripe_client(settings: Settings) -> stripe.StripeClient:
     """The StripeClient for these settings (one per key, base and timeout per process)."""
+    _no_console_output()
     return _client(
         settings.stripe_secret_key, settings.stripe_api_base, settings.stripe_timeout_seconds
     )

@@ -26,6 +26,8 @@ from service.core.settings import Settings
 def build_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings every process of ours wants."""
     parsed = make_url(url)
+    # A failed statement's parameters hold readers' emails; never put them in an error.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
         kwargs.setdefault("pool_pre_ping", True)

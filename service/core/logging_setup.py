@@ -1,4 +1,4 @@
-"""Logging that never prints a secret."""
+"""Logging that never prints a secret or a reader's personal data."""
 
 from __future__ import annotations
 
@@ -15,6 +15,15 @@ from service.core.settings import Settings
 _SECRET_PATTERN = re.compile(
     r"(sk|rk)_(live|test)_[0-9A-Za-z]+|whsec_[0-9A-Za-z+/=]+|(Bearer\s+)\S+"
 )
+# Readers' personal data: emails (also form-encoded, as the stripe package logs its posts),
+# names in dict, JSON and form renderings, and Checkout Session ids (one is enough to
+# learn whether a stranger paid and, until now, to reach their portal).
+_EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+\-]+(?:@|%40)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+_QUOTED_NAME_PATTERN = re.compile(
+    r"""(["']?\b(?:name|customer_name|cardholder_name)["']?\s*[:=]\s*)(["'])(?:(?!\2).)*\2"""
+)
+_FORM_NAME_PATTERN = re.compile(r"((?:\[name\]|\bname)=)[^&\s'\"]+")
+_CHECKOUT_SESSION_PATTERN = re.compile(r"\bcs_(?:test|live)_[0-9A-Za-z]+")
 # Every configured secret of every app in this process, masked wherever it appears.
 _known_secrets: set[str] = set()
 _install_lock = threading.Lock()
@@ -22,11 +31,14 @@ _installed = False
 
 
 def redact(text: str) -> str:
-    """Mask secrets in a log line."""
+    """Mask secrets, emails, names and Checkout Session ids in a log line."""
     text = _SECRET_PATTERN.sub(lambda m: (m.group(3) or "") + "[redacted]", text)
     for secret in _known_secrets:
         text = text.replace(secret, "[redacted]")
-    return text
+    text = _EMAIL_PATTERN.sub("[email]", text)
+    text = _QUOTED_NAME_PATTERN.sub(lambda m: f"{m.group(1)}{m.group(2)}[name]{m.group(2)}", text)
+    text = _FORM_NAME_PATTERN.sub(r"\1[name]", text)
+    return _CHECKOUT_SESSION_PATTERN.sub("cs_[redacted]", text)
 
 
 def redact_record(record: logging.LogRecord, secrets: tuple[str, ...] = ()) -> None:
