@@ -56,6 +56,8 @@ def init_app(app: Flask) -> None:
     api_of(app).register_blueprint(site_api.blp)
     api_of(app).register_blueprint(beacons.blp)
     app.register_blueprint(widget.bp)
-    app.register_blueprint(demo.bp)
+    # The demo article and its seed are for development; production has no such pages.
+    if not app.extensions["settings"].is_production:
+        app.register_blueprint(demo.bp)
     # Outermost, so the site document and the widget skip Flask's per-request work.
     public.install(app)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.appeals.editing import CampaignInput, CopyInput, VariantInput, create_campaign
 from service.appeals.models import Campaign
+from service.core.urls import public_url
 
 DEMO_CAMPAIGN_SLUG = "harbour-courier-winter-appeal"
 
@@ -134,5 +135,5 @@ def article() -> ResponseReturnValue:
         country=request.args.get("country", "")[:2],
         donor_state=request.args.get("donor_state", "")[:10],
         placeholders=request.args.get("placeholders") != "none",
-        widget_url=url_for("widget.widget_js", _external=True),
+        widget_url=public_url("widget.widget_js"),
     )

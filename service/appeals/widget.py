@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from service.appeals.public import public_path
+from service.core.urls import public_url
 
 bp = Blueprint("widget", __name__)
 
@@ -26,4 +27,4 @@ def versioned_widget_js(version: str) -> ResponseReturnValue:
 def versioned_widget_url() -> str:
     """The absolute immutable URL of the current widget (for our own pages)."""
     version = public_path(current_app).widget_version()
-    return url_for("widget.versioned_widget_js", version=version, _external=True)
+    return public_url("widget.versioned_widget_js", version=version)
