@@ -69,8 +69,15 @@ def live_app_overrides() -> dict[str, Any]:
 def live_app(
     database_url: str, engine: Engine, live_app_overrides: dict[str, Any]
 ) -> Iterator[Flask]:
-    """An app that commits for real; every table is emptied after the test."""
-    app = make_test_app(database_url, **live_app_overrides)
+    """An app that commits for real; every table is emptied after the test.
+
+    Its PUBLIC_BASE_URL is where `live_server` will serve it: absolute URLs come from
+    that setting, never from the request.
+    """
+    port = reserve_port()
+    overrides = {"public_base_url": f"http://127.0.0.1:{port}", **live_app_overrides}
+    app = make_test_app(database_url, **overrides)
+    app.config["LIVE_SERVER_PORT"] = port
     try:
         yield app
     finally:
@@ -80,7 +87,7 @@ def live_app(
 
 @pytest.fixture
 def live_server(live_app: Flask) -> Iterator[LiveServer]:
-    with LiveServer(live_app) as server:
+    with LiveServer(live_app, port=live_app.config.get("LIVE_SERVER_PORT", 0)) as server:
         yield server
 
 

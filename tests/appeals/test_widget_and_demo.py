@@ -44,7 +44,7 @@ def test_widget_is_served_gzipped_to_browsers_that_accept_it(client: FlaskClient
 def test_the_versioned_widget_url_is_cacheable_forever(app: Flask, client: FlaskClient) -> None:
     with app.test_request_context():
         url = versioned_widget_url()
-    version = re.fullmatch(r"http://localhost/widget\.([0-9a-f]{16})\.js", url)
+    version = re.fullmatch(r"http://127\.0\.0\.1:5000/widget\.([0-9a-f]{16})\.js", url)
     assert version is not None
     response = client.get(f"/widget.{version.group(1)}.js")
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
@@ -80,7 +80,7 @@ def test_demo_article_embeds_the_widget_with_one_script_tag(client: FlaskClient)
     scripts = re.findall(r"<script[^>]*>", html)
     assert len(scripts) == 1
     tag = scripts[0]
-    assert 'src="http://localhost/widget.js"' in tag and " async " in tag
+    assert 'src="http://127.0.0.1:5000/widget.js"' in tag and " async " in tag
     assert 'data-article-id="port-carrig-flood-defences"' in tag
     assert 'data-section="news"' in tag and 'data-tags="council,flooding,port-carrig"' in tag
     assert 'data-formats="inline"' in tag  # the demo campaign's two boxes, by default
