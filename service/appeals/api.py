@@ -69,7 +69,8 @@ class _Answer:
         return cls(body, etag, f"public, max-age={max_age}")
 
     def response(self) -> Response:
-        if self.etag in request.if_none_match:
+        # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x".
+        if request.if_none_match.contains_weak(self.etag):
             response = Response(status=304)
         else:
             response = Response(self.body, mimetype="application/json")

@@ -193,7 +193,8 @@ class PublicPath:
         if prepared.gzipped is not None:
             headers.append(("Vary", "Accept-Encoding"))
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match and parse_etags(if_none_match).contains(etag):
+        # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x".
+        if if_none_match and parse_etags(if_none_match).contains_weak(etag):
             start_response("304 Not Modified", headers)
             return []
         headers += [("Content-Type", prepared.content_type), ("Content-Length", str(len(body)))]
