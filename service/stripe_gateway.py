@@ -33,15 +33,24 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 class GatewayError(Exception):
     """Stripe could not do what we asked; `retryable` says whether trying again may help."""
 
-    def __init__(self, message: str, retryable: bool, *, http_status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        retryable: bool,
+        *,
+        http_status: int | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.http_status = http_status
+        self.code = code
 
     @property
     def not_found(self) -> bool:
-        return self.http_status == 404
+        """Stripe has no such object (a 404, or a 400 naming a missing one in a parameter)."""
+        return self.http_status == 404 or self.code == "resource_missing"
 
 
 class InvalidWebhookSignature(Exception):
@@ -183,11 +192,11 @@ def _gateway_error(error: stripe.StripeError, doing: str) -> GatewayError:
     )
     if isinstance(error, stripe.APIConnectionError):
         message = "Could not reach Stripe"
-    elif status == 404:
+    elif status == 404 or error.code == "resource_missing":
         message = "Stripe has no such object"
     else:
         message = f"Stripe refused while {doing}"
-    return GatewayError(message, retryable, http_status=status)
+    return GatewayError(message, retryable, http_status=status, code=error.code)
 
 
 def create_checkout_session(

@@ -218,7 +218,11 @@ def manage_gift(token: str) -> ResponseReturnValue:
     except ManageLinkInvalid:
         html = render_template("manage_link.html", state="invalid")
         return _private(current_app.make_response((html, 404)))
-    except stripe_gateway.GatewayError:
+    except stripe_gateway.GatewayError as error:
+        if error.not_found:
+            # A genuine link for a customer Stripe no longer has: nothing to manage.
+            html = render_template("manage_link.html", state="invalid")
+            return _private(current_app.make_response((html, 404)))
         html = render_template("manage_link.html", state="unavailable")
         return _private(current_app.make_response((html, 502)))
     return _private(redirect(url, 303))

@@ -394,3 +394,28 @@ def test_thank_you_for_a_payment_still_clearing(client: FlaskClient, sandbox: An
     assert page.status_code == 200
     assert "your payment is on its way" in page.get_data(as_text=True)
     assert "Set-Cookie" not in page.headers
+
+
+def test_a_genuine_manage_link_for_a_customer_stripe_does_not_know_is_a_404(
+    client: FlaskClient, app: Any, sandbox: Any
+) -> None:
+    token = make_manage_token(app.extensions["settings"], "cus_nobody_knows")
+
+    response = client.get(f"/support/manage/{token}")
+
+    assert response.status_code == 404
+    assert "This link isn't valid" in response.get_data(as_text=True)
+    assert sandbox.state.objects("billing_portal.session") == []
+
+
+def test_stripe_naming_a_missing_customer_in_a_400_counts_as_not_found() -> None:
+    import stripe
+
+    from service.stripe_gateway import _gateway_error
+
+    missing = stripe.InvalidRequestError(
+        "No such customer: 'cus_x'", "customer", code="resource_missing", http_status=400
+    )
+    assert _gateway_error(missing, "opening the customer portal").not_found
+    refused = stripe.InvalidRequestError("Bad return_url", "return_url", http_status=400)
+    assert not _gateway_error(refused, "opening the customer portal").not_found
