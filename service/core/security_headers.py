@@ -27,8 +27,9 @@ def content_security_policy(settings: Settings) -> str:
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        # The widget styles its Shadow DOM with a <style> element; no inline scripts.
-        "style-src": ["'self'", "'unsafe-inline'"],
+        # Stylesheets only: no <style> elements or style attributes (the widget adopts a
+        # constructed stylesheet, which CSP does not govern); no inline scripts either.
+        "style-src": ["'self'"],
         "img-src": images,
         "connect-src": ["'self'"],
         "form-action": ["'self'", *hosted],

@@ -1,0 +1,34 @@
+"""No page needs 'unsafe-inline': styles come from stylesheets, never from the markup."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from service.core.settings import PROJECT_ROOT
+
+INLINE_STYLE = re.compile(r"<style\b|\sstyle\s*=", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    "path", ["/support", "/demo/article", "/staff/sign-in", "/support/thank-you", "/nowhere"]
+)
+def test_every_page_policy_refuses_inline_styles_and_scripts(
+    client: FlaskClient, path: str
+) -> None:
+    response = client.get(path)
+    assert response.mimetype == "text/html"
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp
+    assert "style-src 'self'" in csp
+    assert not INLINE_STYLE.search(response.get_data(as_text=True)), path
+
+
+def test_no_template_carries_an_inline_style() -> None:
+    templates = sorted(Path(PROJECT_ROOT, "templates").rglob("*.html"))
+    assert templates
+    offenders = [str(t) for t in templates if INLINE_STYLE.search(t.read_text())]
+    assert offenders == []
