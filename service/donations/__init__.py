@@ -18,6 +18,7 @@ from service.donations.api import (
     checkout_rate_limits,
     describe_session,
     fetch_our_session,
+    fresh_manage_url,
 )
 from service.donations.checkout import (
     PRESETS,
@@ -41,6 +42,7 @@ __all__ = [
     "checkout_rate_limits",
     "describe_session",
     "fetch_our_session",
+    "fresh_manage_url",
     "init_app",
     "open_portal",
     "valid_attempt_id",

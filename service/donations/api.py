@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -44,6 +45,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 RATE_LIMITED_MESSAGE = (
     "Too many attempts to start a donation from here. Please wait a minute and try again."
 )
+# How long after paying the thank-you page may still offer a manage link.
+MANAGE_LINK_WINDOW_SECONDS = 3600
 STRIPE_DOWN_MESSAGE = (
     "We could not reach our payment provider, so nothing was charged. Please try again in a moment."
 )
@@ -115,7 +118,6 @@ def describe_session(
     frequency = info.metadata.get("frequency") or (
         Frequency.MONTHLY.value if info.mode == "subscription" else Frequency.ONE_OFF.value
     )
-    recurring = frequency in {Frequency.MONTHLY.value, Frequency.ANNUAL.value}
     return {
         "paid": info.paid,
         "status": info.status,
@@ -123,12 +125,30 @@ def describe_session(
         "amount": info.amount_total,
         "currency": info.currency,
         "display_amount": format_money(info.amount_total, info.currency),
-        "manage_url": (
-            manage_url(settings, info.customer_id)
-            if recurring and info.paid and info.customer_id
-            else None
-        ),
     }
+
+
+def fresh_manage_url(settings: Settings, info: stripe_gateway.CheckoutSessionInfo) -> str | None:
+    """A manage link for the thank-you page: paid, recurring, within the hour, not cancelled.
+
+    A Checkout Session id travels in URLs and histories; once the hour is over (or the
+    gift is cancelled) knowing it must not open the reader's Customer Portal any more.
+    """
+    if not (info.paid and info.customer_id and info.subscription_id):
+        return None
+    try:
+        subscription = stripe_gateway.fetch_subscription(settings, info.subscription_id)
+    except stripe_gateway.GatewayError:
+        return None
+    cancelled = (
+        subscription.get("status") in {"canceled", "incomplete_expired"}
+        or subscription.get("cancel_at_period_end")
+        or subscription.get("canceled_at")
+    )
+    started = subscription.get("created") or 0
+    if cancelled or time.time() - started > MANAGE_LINK_WINDOW_SECONDS:
+        return None
+    return manage_url(settings, info.customer_id)
 
 
 def fetch_our_session(session_id: str) -> stripe_gateway.CheckoutSessionInfo | None:
@@ -159,5 +179,5 @@ def checkout_session_status(session_id: str) -> ResponseReturnValue:
         abort(502, STRIPE_DOWN_MESSAGE)
     if info is None:
         abort(404, "We have no record of that checkout session.")
-    response = describe_session(_settings(), info)
-    return response
+    # Paid or not and the thank-you message only: no link, and never kept by a cache.
+    return describe_session(_settings(), info), 200, {"Cache-Control": "no-store"}

@@ -133,7 +133,6 @@ class CheckoutSessionStatusSchema(Schema):
     amount = fields.Integer(required=True)
     currency = fields.String(required=True)
     display_amount = fields.String(required=True)
-    manage_url = fields.String(required=True, allow_none=True)
 
 
 class NotFoundSchema(Schema):

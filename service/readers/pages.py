@@ -28,6 +28,7 @@ from service.donations import (
     checkout_rate_limits,
     describe_session,
     fetch_our_session,
+    fresh_manage_url,
     open_portal,
     valid_attempt_id,
 )
@@ -178,6 +179,7 @@ def thank_you() -> ResponseReturnValue:
         html = render_template("thank_you.html", state="unknown")
         return _private(current_app.make_response((html, 404)))
     gift = describe_session(settings, info)
+    gift["manage_url"] = fresh_manage_url(settings, info)
     if gift["paid"]:
         state = "paid"
     elif info.status == "complete":

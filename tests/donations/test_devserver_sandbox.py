@@ -118,8 +118,12 @@ def test_make_run_without_a_key_serves_the_sandbox_and_wires_it(devserver: DevSe
     )
     assert status == 200
     assert confirmed["paid"] is True
-    # Stripe's success URL points back at this server's own port, not the default 5000.
-    assert confirmed["manage_url"].startswith(f"{devserver.base}/support/manage/")
+    # Absolute URLs point back at this server's own port, not the default 5000.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    thank_you = f"{devserver.base}/support/thank-you?session_id={created['session_id']}"
+    with opener.open(thank_you, timeout=10) as response:
+        html = response.read().decode()
+    assert f'href="{devserver.base}/support/manage/' in html
     # The sandbox's webhooks reach the service and are verified with the shared secret.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

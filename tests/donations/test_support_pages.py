@@ -287,9 +287,8 @@ def test_session_status_api_for_the_widget(client: FlaskClient, sandbox: Any) ->
     )
 
     assert response.status_code == 200
-    body = response.get_json()
-    manage_url = body.pop("manage_url")
-    assert body == {
+    # Paid or not and what to thank for: no link of any kind, never cached.
+    assert response.get_json() == {
         "paid": True,
         "status": "complete",
         "frequency": "monthly",
@@ -297,7 +296,8 @@ def test_session_status_api_for_the_widget(client: FlaskClient, sandbox: Any) ->
         "currency": "eur",
         "display_amount": "€10.00",
     }
-    assert manage_url.startswith("http://127.0.0.1:5000/support/manage/")
+    assert "/support/manage/" not in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Access-Control-Allow-Origin"] == "https://news.example"
 
 
@@ -316,7 +316,6 @@ def test_session_status_api_for_an_open_session(client: FlaskClient, sandbox: An
         "amount": 1500,
         "currency": "eur",
         "display_amount": "€15.00",
-        "manage_url": None,
     }
 
 
@@ -333,7 +332,8 @@ def test_session_status_api_404_and_502(client: FlaskClient, sandbox: Any) -> No
 
 def test_manage_link_opens_the_customer_portal(client: FlaskClient, sandbox: Any) -> None:
     session_id = _paid_session(client, sandbox, "monthly")
-    manage_url = client.get(f"/api/v1/checkout/sessions/{session_id}").get_json()["manage_url"]
+    html = client.get(f"/support/thank-you?session_id={session_id}").get_data(as_text=True)
+    [manage_url] = re.findall(r'href="([^"]+)" data-manage-link', html)
 
     response = client.get(manage_url.removeprefix("http://127.0.0.1:5000"))
 
@@ -419,3 +419,35 @@ def test_stripe_naming_a_missing_customer_in_a_400_counts_as_not_found() -> None
     assert _gateway_error(missing, "opening the customer portal").not_found
     refused = stripe.InvalidRequestError("Bad return_url", "return_url", http_status=400)
     assert not _gateway_error(refused, "opening the customer portal").not_found
+
+
+def _subscription_of(sandbox: Any, session_id: str) -> dict[str, Any]:
+    subscription_id = sandbox.state.live(session_id)["subscription"]
+    subscription: dict[str, Any] = sandbox.state.live(subscription_id)
+    return subscription
+
+
+def test_the_thank_you_page_offers_no_manage_link_an_hour_after_paying(
+    client: FlaskClient, sandbox: Any
+) -> None:
+    session_id = _paid_session(client, sandbox, "monthly")
+    # As if the reader had paid an hour and a minute ago.
+    _subscription_of(sandbox, session_id)["created"] -= 3660
+
+    html = client.get(f"/support/thank-you?session_id={session_id}").get_data(as_text=True)
+
+    assert "€10.00 a month" in html
+    assert "data-manage-link" not in html and "/support/manage/" not in html
+
+
+@pytest.mark.parametrize("at_period_end", [False, True])
+def test_the_thank_you_page_offers_no_manage_link_after_cancelling(
+    client: FlaskClient, sandbox: Any, at_period_end: bool
+) -> None:
+    session_id = _paid_session(client, sandbox, "monthly")
+    subscription = _subscription_of(sandbox, session_id)
+    sandbox.sim.cancel_subscription(subscription["id"], at_period_end=at_period_end)
+
+    html = client.get(f"/support/thank-you?session_id={session_id}").get_data(as_text=True)
+
+    assert "data-manage-link" not in html and "/support/manage/" not in html
