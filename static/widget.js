@@ -356,14 +356,18 @@
       go.disabled = true;
       go.setAttribute("aria-busy", "true");
       go.textContent = "Opening secure payment\u2026";
+      var body = JSON.stringify({
+        frequency: frequency, amount: amount, currency: currency,
+        campaign: answer.campaign, variant: answer.variant, placement: answer.placement,
+        return_url: articleUrl()
+      });
+      // One key per donation attempt, the same on a retry: a retry after a lost answer
+      // gets the Checkout Session already opened, not a second one.
+      if (body !== attempt.body) attempt = { body: body, key: uuid4() };
       api("/api/v1/checkout", {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          frequency: frequency, amount: amount, currency: currency,
-          campaign: answer.campaign, variant: answer.variant, placement: answer.placement,
-          return_url: articleUrl()
-        })
+        headers: { "Content-Type": "application/json", "Idempotency-Key": attempt.key },
+        body: body
       }).then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (body) {
           if (r.ok && body.checkout_url) { location.assign(body.checkout_url); return; }
@@ -380,6 +384,17 @@
       });
     }));
     return form;
+  }
+
+  var attempt = { body: null, key: null };
+
+  function uuid4() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
   }
 
   function firstError(body) {
@@ -488,9 +503,6 @@
       el("h2", { id: "rc-thanks-h", tabindex: "-1", text: "Thank you for supporting us" }),
       el("p", { text: text })
     ];
-    if (result.manage_url) {
-      parts.push(el("p", {}, [el("a", { href: result.manage_url, text: "Manage your monthly gift" })]));
-    }
     var box = el("aside", { "class": "box top", role: "status", "aria-labelledby": "rc-thanks-h", "data-thanks": "" }, parts);
     var root = mount(slot, box);
     var heading = root.getElementById("rc-thanks-h");

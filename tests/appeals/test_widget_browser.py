@@ -243,3 +243,40 @@ def test_a_broken_answer_never_breaks_the_publishers_page(
     assert errors == []
     assert page.get_by_role("heading", level=1).is_visible()
     assert page.locator("aside").count() == 0
+
+
+def test_a_retried_donation_sends_the_same_idempotency_key(
+    live_app: Flask, live_server: LiveServer, page: Any
+) -> None:
+    seed(live_app)
+    keys: list[str | None] = []
+
+    def answer_502(route: Any) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        route.fulfill(status=502, json={"code": 502, "message": "Stripe is away"})
+
+    page.route("**/api/v1/checkout", answer_502)
+    open_article(page, f"{live_server.url}/demo/article")
+    top = page.locator(TOP)
+    top.locator("button.cta").click()
+    go = top.get_by_role("button", name="Continue to payment")
+
+    def donate() -> None:
+        sent = len(keys)
+        go.click()
+        deadline = time.monotonic() + 15
+        while len(keys) == sent and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        assert len(keys) == sent + 1
+        # The failure is shown and the button is back for another try.
+        top.get_by_role("button", name="Continue to payment").wait_for()
+
+    donate()
+    donate()  # the same gift again: a retry
+    top.get_by_text("Once-off", exact=True).click()  # a different gift: a new attempt
+    donate()
+
+    assert len(keys) == 3
+    assert keys[0] and keys[0] == keys[1]
+    assert keys[2] and keys[2] != keys[0]
+    assert all(len(key or "") == 36 for key in keys)
