@@ -3,6 +3,9 @@ logging, money, CORS, the brand, health and the CLI group. It imports no feature
 
 from __future__ import annotations
 
+import os
+import sys
+
 from flask import Flask
 
 from service.core import (
@@ -13,6 +16,7 @@ from service.core import (
     health,
     input_guard,
     logging_setup,
+    proxies,
     security_headers,
 )
 from service.core.extensions import init_extensions
@@ -22,6 +26,7 @@ from service.core.settings import Settings
 def init_app(app: Flask, settings: Settings) -> None:
     """Bind the core's extensions, error handlers, headers, health check and CLI."""
     logging_setup.configure(app, settings)
+    proxies.warn_on_mismatch(settings.trusted_proxy_count, os.environ, sys.argv)
     init_extensions(app, settings)
     errors.init_app(app)
     input_guard.init_app(app)
