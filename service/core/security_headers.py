@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 
 from service.core.settings import Settings
 
@@ -40,8 +41,22 @@ def content_security_policy(settings: Settings) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
+def csp_nonce() -> str:
+    """This response's nonce for a <style> element that must apply before any script runs.
+
+    (The demo article stands in for a publisher's page: its styles must be in place
+    when the async widget measures the page, which an external stylesheet does not
+    promise.)
+    """
+    if "_csp_nonce" not in g:
+        g._csp_nonce = secrets.token_urlsafe(16)
+    nonce: str = g._csp_nonce
+    return nonce
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     csp = content_security_policy(settings)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
     https = settings.public_base_url.startswith("https://")
 
     @app.after_request
@@ -52,7 +67,13 @@ def init_app(app: Flask, settings: Settings) -> None:
         if https:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if response.mimetype == "text/html":
-            headers.setdefault("Content-Security-Policy", csp)
+            nonce = g.get("_csp_nonce")
+            headers.setdefault(
+                "Content-Security-Policy",
+                csp.replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'")
+                if nonce
+                else csp,
+            )
             headers.setdefault("X-Frame-Options", "DENY")
             headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
             headers.setdefault(

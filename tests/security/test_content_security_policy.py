@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 
 from service.core.settings import PROJECT_ROOT
 
-INLINE_STYLE = re.compile(r"<style\b|\sstyle\s*=", re.IGNORECASE)
+# A <style> element only with this response's nonce; never a style attribute.
+INLINE_STYLE = re.compile(r"<style(?![^>]*\bnonce=)|\sstyle\s*=", re.IGNORECASE)
 
 
 @pytest.mark.parametrize(
@@ -32,3 +33,16 @@ def test_no_template_carries_an_inline_style() -> None:
     assert templates
     offenders = [str(t) for t in templates if INLINE_STYLE.search(t.read_text())]
     assert offenders == []
+
+
+def test_the_demo_articles_own_styles_carry_this_responses_nonce(client: FlaskClient) -> None:
+    first, second = client.get("/demo/article"), client.get("/demo/article")
+    nonces = []
+    for response in (first, second):
+        csp = response.headers["Content-Security-Policy"]
+        match = re.search(r"style-src 'self' 'nonce-([^']+)'", csp)
+        assert match, csp
+        assert f'<style nonce="{match.group(1)}">' in response.get_data(as_text=True)
+        nonces.append(match.group(1))
+    assert nonces[0] != nonces[1]
+    assert "nonce" not in client.get("/support").headers["Content-Security-Policy"]

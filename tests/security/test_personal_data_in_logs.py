@@ -22,6 +22,7 @@ from service.core.logging_setup import redact
 from stripe_sandbox.server import SandboxServer
 from tests.conftest import make_test_app
 from tests.live import LiveServer
+from tests.stripe_fixtures import checked_sandbox
 
 READER_EMAIL = "jane.reader@mail.example"
 READER_NAME = "Jane Quietreader"
@@ -29,7 +30,7 @@ READER_NAME = "Jane Quietreader"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(deliver_webhooks=False) as server:
+    with checked_sandbox(deliver_webhooks=False) as server:
         yield server
 
 

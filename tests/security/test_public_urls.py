@@ -14,7 +14,11 @@ PUBLIC = "https://support.paper.example"
 
 def _production_app(database_url: str) -> Flask:
     return make_test_app(
-        database_url, env="production", secret_key=TEST_SECRET_KEY, public_base_url=PUBLIC
+        database_url,
+        env="production",
+        secret_key=TEST_SECRET_KEY,
+        public_base_url=PUBLIC,
+        publication_name="The Paper",
     )
 
 
