@@ -141,8 +141,10 @@ def test_an_admin_edits_campaign_copy_and_markup_is_removed(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "a top heading" in html and 'data-preview-host="top"' in html
-    # The preview is the widget itself, loaded from its immutable URL in preview mode.
-    assert re.search(r'<script src="http://localhost/widget\.[0-9a-f]{16}\.js" data-preview', html)
+    # The preview is the widget itself, loaded from its immutable URL in preview mode; the
+    # URL comes from PUBLIC_BASE_URL, never from the request's Host.
+    base = re.escape(app.extensions["settings"].public_base_url)
+    assert re.search(rf'<script src="{base}/widget\.[0-9a-f]{{16}}\.js" data-preview', html)
     data = _edit_form_data(html)
     data["variants-0-top_heading"] = 'Help us <script>alert("x")</script>now'
     data["variants-0-top_body"] = "<img src=x onerror=alert(1)>Join {supporters} &lt;b&gt;readers"
