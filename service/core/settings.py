@@ -87,6 +87,10 @@ class Settings:
     brand_logo_url: str = ""
     brand_color: str = DEFAULT_BRAND_COLOR
     contact_email: str = ""
+    # smtp://user:password@host:587 (STARTTLS), smtps://…:465 (TLS), smtp://host:25 (plain).
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = "Reader contributions <no-reply@localhost>"
+    smtp_timeout_seconds: float = 20.0
 
     @property
     def is_production(self) -> bool:
@@ -158,6 +162,10 @@ class Settings:
         ):
             if url and urlsplit(url).scheme not in {"http", "https"}:
                 raise SettingsError(f"{url_name} must be an http(s) URL, not {url!r}")
+        if self.smtp_url and urlsplit(self.smtp_url).scheme not in {"smtp", "smtps"}:
+            raise SettingsError("SMTP_URL must start with smtp:// or smtps://")
+        if "@" not in self.mail_from:
+            raise SettingsError(f"MAIL_FROM must hold an email address, not {self.mail_from!r}")
         _check_database_url(self.database_url)
         return self
 
@@ -201,6 +209,9 @@ class Settings:
             brand_logo_url=env.get("BRAND_LOGO_URL", "").strip(),
             brand_color=env.get("BRAND_COLOR", "").strip().lower() or DEFAULT_BRAND_COLOR,
             contact_email=env.get("CONTACT_EMAIL", "").strip(),
+            smtp_url=env.get("SMTP_URL", "").strip(),
+            mail_from=env.get("MAIL_FROM", "").strip() or cls.mail_from,
+            smtp_timeout_seconds=_int(env, "SMTP_TIMEOUT_SECONDS", 20, minimum=1),
         ).validated()
 
 
