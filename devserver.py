@@ -7,6 +7,7 @@ service at it, wires its webhooks to /webhooks/stripe and seeds the demo campaig
 signs them with STRIPE_WEBHOOK_SECRET when that is set, else with a fresh secret. With a
 key it talks to Stripe. One job worker thread runs inside the process (production runs
 `flask --app service worker`).
+Without SMTP_URL a local SMTP capture catches the email, shown at /dev/mailbox.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from service.core.settings import INSTANCE_DIR, Settings, SettingsError
 
 SANDBOX_PORT = 12111
+MAIL_CAPTURE_PORT = 8025
 # Not a secret: only the local sandbox accepts it, and it moves no money.
 SANDBOX_SECRET_KEY = "sk_test_sandbox_local_development"  # noqa: S105
 
@@ -106,6 +108,15 @@ def start_sandbox(sandbox_port: int, base: str) -> Any:
     return sandbox.start()
 
 
+def start_mail_capture(port: int) -> Any:
+    """Catch the service's email locally (aiosmtpd) and point SMTP_URL at it."""
+    from service.core.dev_mailbox import MailCapture
+
+    capture = MailCapture(port=port).start()
+    os.environ["SMTP_URL"] = capture.smtp_url
+    return capture
+
+
 def seed_demo_data(app: Any) -> bool:
     """Create the demo campaign if the demo module is there; True when it was seeded."""
     try:
@@ -128,6 +139,12 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=int(os.environ.get("STRIPE_SANDBOX_PORT", str(SANDBOX_PORT))),
         help="where the Stripe sandbox listens when STRIPE_SECRET_KEY is not set",
+    )
+    parser.add_argument(
+        "--mail-port",
+        type=int,
+        default=int(os.environ.get("MAIL_CAPTURE_PORT", str(MAIL_CAPTURE_PORT))),
+        help="where the local SMTP capture listens when SMTP_URL is not set",
     )
     args = parser.parse_args(argv)
     base = f"http://{args.host}:{args.port}"
@@ -154,6 +171,13 @@ def main(argv: list[str] | None = None) -> None:
             "set STRIPE_SANDBOX_PORT to another port"
         )
 
+    capturing = not os.environ.get("SMTP_URL", "").strip()
+    if capturing and not port_is_free("127.0.0.1", args.mail_port):
+        fail(
+            f"the mail capture's port {args.mail_port} is in use (another make run?); "
+            "set MAIL_CAPTURE_PORT to another port"
+        )
+
     from service.core.migrations import upgrade_database
 
     upgrade_database(settings.database_url)
@@ -161,7 +185,12 @@ def main(argv: list[str] | None = None) -> None:
     from service import create_app
     from service.core.jobs import WorkerPool
 
+    capture = start_mail_capture(args.mail_port) if capturing else None
     app = create_app()
+    if capture is not None:
+        from service.core.dev_mailbox import mailbox_blueprint
+
+        app.register_blueprint(mailbox_blueprint(capture))
     sandbox = start_sandbox(args.sandbox_port, base) if sandboxed else None
     seeded = seed_demo_data(app) if sandboxed else False
     # After seeding, so the two never contend for SQLite's one writer; one thread is all
@@ -179,6 +208,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"  API document:  {base}/api/openapi.json")
     print(f"  job worker:    1 thread in this process; jobs at {base}/staff/jobs")
+    if capture is not None:
+        print(f"  mailbox:       {base}/dev/mailbox  (email caught on {capture.smtp_url})")
+    else:
+        print("  email:         sent through your SMTP_URL")
     if sandbox is not None:
         print(f"Stripe sandbox (a test double, NOT Stripe; no money moves) on {sandbox.url}")
         print(f"  dashboard:     {sandbox.url}/_sandbox")
@@ -200,6 +233,8 @@ def main(argv: list[str] | None = None) -> None:
         app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
     finally:
         workers.shutdown(timeout=30)
+        if capture is not None:
+            capture.stop()
         if sandbox is not None:
             sandbox.stop()
 

@@ -25,9 +25,11 @@ from service.ledger.models import (
     StripeEvent,
     Supporter,
 )
+from service.ledger.notices import NOTICE_KIND, Notice
 from service.ledger.supporters import count_supporters, describe_count, display_count
 
 __all__ = [
+    "NOTICE_KIND",
     "AttemptStatus",
     "CheckoutAttempt",
     "Donation",
@@ -37,6 +39,7 @@ __all__ = [
     "Interval",
     "MonthlyDonation",
     "MonthlyStatus",
+    "Notice",
     "StripeEvent",
     "Supporter",
     "count_supporters",

@@ -22,8 +22,10 @@ from service.ledger.models import (
     Donation,
     Frequency,
     MonthlyDonation,
+    MonthlyStatus,
     StripeCustomer,
 )
+from service.ledger.notices import Notice, notify
 from service.ledger.recording import (
     PaymentFacts,
     apply_dispute,
@@ -182,8 +184,43 @@ def handle_invoice_payment_failed(session: Session, settings: Settings, event: O
     if not subscription_id or not stripe_gateway.is_ours(metadata):
         return False
     subscription = stripe_gateway.fetch_subscription(settings, subscription_id)
-    sync_monthly_donation(session, settings, subscription, event_time(event), fetched=True)
+    monthly = sync_monthly_donation(
+        session, settings, subscription, event_time(event), fetched=True
+    )
+    if monthly is not None and monthly.status is not MonthlyStatus.CANCELED:
+        notify(
+            session,
+            Notice.RENEWAL_FAILED,
+            str(event["id"]),
+            monthly_id=monthly.id,
+            invoice_url=_invoice_url(invoice),
+        )
     return True
+
+
+def handle_invoice_action_required(session: Session, settings: Settings, event: Obj) -> bool:
+    """A renewal needs the reader to confirm the payment with their bank."""
+    invoice: Obj = event["data"]["object"]
+    subscription_id, metadata = invoice_subscription(invoice)
+    if not subscription_id or not stripe_gateway.is_ours(metadata):
+        return False
+    monthly = ensure_monthly(session, settings, subscription_id, event_time(event))
+    if monthly is None:
+        return False
+    notify(
+        session,
+        Notice.ACTION_REQUIRED,
+        str(event["id"]),
+        monthly_id=monthly.id,
+        invoice_url=_invoice_url(invoice),
+    )
+    return True
+
+
+def _invoice_url(invoice: Obj) -> str | None:
+    """Stripe's hosted page where the reader pays or authenticates this invoice."""
+    url = invoice.get("hosted_invoice_url")
+    return str(url) if isinstance(url, str) and url.startswith("https://") else None
 
 
 def handle_subscription_changed(session: Session, settings: Settings, event: Obj) -> bool:
@@ -356,6 +393,7 @@ HANDLERS: dict[str, Handler] = {
     "checkout.session.async_payment_failed": handle_async_payment_failed,
     "invoice.paid": handle_invoice_paid,
     "invoice.payment_failed": handle_invoice_payment_failed,
+    "invoice.payment_action_required": handle_invoice_action_required,
     "customer.subscription.created": handle_subscription_changed,
     "customer.subscription.updated": handle_subscription_changed,
     "customer.subscription.deleted": handle_subscription_changed,

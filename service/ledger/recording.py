@@ -29,6 +29,7 @@ from service.ledger.models import (
     StripeCustomer,
     Supporter,
 )
+from service.ledger.notices import Notice, notify
 from service.ledger.stripe_json import Obj
 from service.ledger.supporters import refresh_supporter
 
@@ -240,6 +241,9 @@ def sync_monthly_donation(
     # A canceled subscription never comes back; a stale "active" must not revive it.
     if monthly.status is MonthlyStatus.CANCELED and monthly.stripe_state_at is not None:
         status = MonthlyStatus.CANCELED
+    elif status is MonthlyStatus.CANCELED:
+        # Keyed by the gift: however many events report the end, one notice.
+        notify(session, Notice.MONTHLY_CANCELED, str(monthly.id), monthly_id=monthly.id)
     monthly.status = status
     monthly.interval = subscription_interval(subscription)
     monthly.amount_minor = amount
@@ -335,6 +339,7 @@ def record_donation(session: Session, settings: Settings, facts: PaymentFacts) -
         "charge_id": facts.stripe_charge_id,
     }
     donation = find_donation(session, **keys)
+    new = donation is None
     if donation is None:
         now = utcnow()
         insert_ignoring_conflicts(
@@ -384,6 +389,9 @@ def record_donation(session: Session, settings: Settings, facts: PaymentFacts) -
         donation.supporter_id = supporter.id if supporter else None
     session.flush()
     refresh(session, settings, donation.supporter_id)
+    if new and donation.status is DonationStatus.SUCCEEDED:
+        # Keyed by the payment: a twin event or a redelivery never thanks twice.
+        notify(session, Notice.GIFT_SUCCEEDED, str(donation.id), donation_id=donation.id)
     return donation
 
 

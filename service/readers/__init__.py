@@ -1,4 +1,4 @@
-"""Readers' own pages: /support with its no-JavaScript form, the thank-you, managing a gift.
+"""Readers: /support, the thank-you, sign-in links, self-service and the email we send them.
 
 Other features import only what this package exports below.
 """
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.readers import pages
-from service.readers.models import SiteText
+from service.readers import mail, pages
+from service.readers.models import MessageStatus, ReaderMessage, SignInLink, SiteText
 from service.readers.texts import (
     HEADING_MAX,
     INTRO_MAX,
@@ -21,6 +21,9 @@ from service.readers.texts import (
 __all__ = [
     "HEADING_MAX",
     "INTRO_MAX",
+    "MessageStatus",
+    "ReaderMessage",
+    "SignInLink",
     "SiteText",
     "SiteTextError",
     "SupportTexts",
@@ -31,5 +34,6 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    """Register the reader-facing pages."""
+    """Register the reader-facing pages and the jobs that write to readers."""
     app.register_blueprint(pages.bp)
+    mail.register_jobs()

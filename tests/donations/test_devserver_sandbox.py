@@ -51,8 +51,18 @@ def devserver_env() -> dict[str, str]:
 @pytest.fixture
 def devserver(tmp_path: Path, devserver_env: dict[str, str]) -> Iterator[DevServer]:
     port, sandbox_port = reserve_port(), reserve_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "DATABASE_"))}
-    env.update({"INSTANCE_PATH": str(tmp_path / "instance"), "PYTHONUNBUFFERED": "1"})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STRIPE_", "DATABASE_", "SMTP_", "MAIL_"))
+    }
+    env.update(
+        {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "PYTHONUNBUFFERED": "1",
+            "MAIL_CAPTURE_PORT": str(reserve_port()),
+        }
+    )
     env.update(devserver_env)
     env.pop("PUBLIC_BASE_URL", None)
     process = subprocess.Popen(
@@ -132,6 +142,18 @@ def test_make_run_without_a_key_serves_the_sandbox_and_wires_it(devserver: DevSe
             break
         time.sleep(0.1)
     assert count.get("count") == 1, count
+    # The worker thread sends the receipt to the local capture; the mailbox shows it.
+    assert f"{devserver.base}/dev/mailbox" in printed
+    deadline = time.monotonic() + 10
+    mails: Any = []
+    while time.monotonic() < deadline:
+        status, mails = _request(f"{devserver.base}/dev/mailbox.json")
+        if status == 200 and mails:
+            break
+        time.sleep(0.1)
+    assert [(m["to"], m["subject"]) for m in mails] == [
+        (["dev@example.com"], "Thank you for supporting The Harbour Courier: your receipt")
+    ]
 
 
 @pytest.mark.parametrize("devserver_env", [{"STRIPE_SECRET_KEY": "sk_test_" + "k" * 24}])

@@ -1,0 +1,220 @@
+"""Email to readers: rendered from templates/email/, written with its cause, sent by a job.
+
+`queue_message` renders a message, stores it in `reader_messages` and enqueues the job
+that sends it, all in the caller's transaction. The send job hands it to SMTP in its
+`prepare` step (no lock held) and marks it sent in its `handle` step; while SMTP is down
+the job fails and retries with backoff, so nothing is lost. A message's key (its cause
+and template) is unique, so a repeated cause (a redelivered webhook, a restarted worker)
+adds no second message; the Message-ID derives from the key too, so the one window
+left (SMTP accepted it and the worker died before recording that) resends the very same
+message, which mail systems recognise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import render_template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.core import mail
+from service.core.db import insert_ignoring_conflicts
+from service.core.jobs import JobRun, enqueue, register
+from service.core.models import utcnow
+from service.core.money import format_money
+from service.core.settings import Settings
+from service.ledger import (
+    NOTICE_KIND,
+    Donation,
+    Frequency,
+    MonthlyDonation,
+    Notice,
+    Supporter,
+)
+from service.readers.models import MessageStatus, ReaderMessage
+
+log = logging.getLogger(__name__)
+
+SEND_KIND = "readers.send-message"
+SEND_ATTEMPTS = 60
+PUBLICATION_NAME = "The Harbour Courier"
+
+SUBJECTS = {
+    "receipt": "Thank you for supporting {publication}: your receipt",
+    "sign_in": "Your sign-in link for {publication}",
+    "renewal_failed": "Your monthly gift to {publication} didn't go through",
+    "action_required": "Please confirm your monthly gift to {publication}",
+    "monthly_canceled": "Your monthly gift to {publication} has ended",
+    "statement": "Your {year} statement of gifts to {publication}",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def publication_name(settings: Settings) -> str:
+    """The newsroom's name for the brand of every message."""
+    name = getattr(settings, "publication_name", "")
+    return str(name) if name else PUBLICATION_NAME
+
+
+def absolute(settings: Settings, path: str) -> str:
+    """A link to this service that works from an inbox."""
+    return settings.public_base_url + path
+
+
+def render(settings: Settings, template: str, context: dict[str, Any]) -> Rendered:
+    """The subject and both parts of one message (needs an app context)."""
+    values = {"publication": publication_name(settings), **context}
+    return Rendered(
+        subject=SUBJECTS[template].format(**values),
+        text=render_template(f"email/{template}.txt", **values),
+        html=render_template(f"email/{template}.html", **values),
+    )
+
+
+def queue_message(
+    session: Session,
+    settings: Settings,
+    *,
+    key: str,
+    template: str,
+    to: str,
+    supporter_id: int | None,
+    context: dict[str, Any],
+) -> bool:
+    """Render a message and enqueue its sending in the caller's transaction; False if known."""
+    rendered = render(settings, template, context)
+    inserted = insert_ignoring_conflicts(
+        session,
+        ReaderMessage.__table__,  # type: ignore[arg-type]
+        {
+            "key": key,
+            "supporter_id": supporter_id,
+            "template": template,
+            "to_email": to,
+            "subject": rendered.subject,
+            "text": rendered.text,
+            "html": rendered.html,
+            "status": MessageStatus.QUEUED.value,
+            "created_at": utcnow(),
+        },
+    )
+    if not inserted:
+        return False
+    message_id = session.scalars(select(ReaderMessage.id).where(ReaderMessage.key == key)).one()
+    enqueue(session, SEND_KIND, {"message_id": message_id}, key=f"send:{key}")
+    return True
+
+
+def message_id_header(settings: Settings, key: str) -> str:
+    """A Message-ID that is the same for every try of one message."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
+    domain = urlsplit(settings.public_base_url).hostname or "localhost"
+    return f"<{digest}@{domain}>"
+
+
+def _send_prepare(run: JobRun) -> bool:
+    """Hand the message to SMTP (outside any lock); raise to retry later."""
+    message = run.session.get(ReaderMessage, run.payload["message_id"])
+    if message is None or message.status is MessageStatus.SENT:
+        return False
+    mail.send(
+        run.settings,
+        mail.Email(
+            to=message.to_email,
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+            message_id=message_id_header(run.settings, message.key),
+        ),
+    )
+    return True
+
+
+def _send_handle(run: JobRun) -> None:
+    """Record that SMTP accepted the message, with the job's own "done"."""
+    if not run.prepared:
+        return
+    message = run.session.get(ReaderMessage, run.payload["message_id"])
+    if message is not None:
+        message.status = MessageStatus.SENT
+        message.sent_at = utcnow()
+
+
+# -- what each ledger notice becomes ---------------------------------------------------
+
+
+def _gift_context(settings: Settings, donation: Donation) -> dict[str, Any]:
+    return {
+        "amount": format_money(donation.amount_minor, donation.currency),
+        "date": donation.paid_at.strftime("%-d %B %Y"),
+        "monthly": donation.frequency is Frequency.MONTHLY,
+        "reference": donation.stripe_payment_intent_id or donation.stripe_invoice_id or "",
+        "donation_id": donation.id,
+        "manage_url": absolute(settings, "/support/manage"),
+        "receipt_url": absolute(settings, f"/support/manage/receipts/{donation.id}"),
+    }
+
+
+def _monthly_context(settings: Settings, monthly: MonthlyDonation) -> dict[str, Any]:
+    return {
+        "amount": format_money(monthly.amount_minor, monthly.currency),
+        "manage_url": absolute(settings, "/support/manage"),
+        "support_url": absolute(settings, "/support?frequency=monthly"),
+    }
+
+
+def _recipient(session: Session, supporter_id: int | None, fallback: str | None) -> str | None:
+    supporter = session.get(Supporter, supporter_id) if supporter_id else None
+    return (supporter.email if supporter else None) or fallback
+
+
+def _handle_notice(run: JobRun) -> None:
+    """Turn one ledger notice into the message it calls for (or none, without an email)."""
+    session, settings, payload = run.session, run.settings, run.payload
+    notice = Notice(payload["notice"])
+    template: str
+    if notice is Notice.GIFT_SUCCEEDED:
+        donation = session.get(Donation, payload["donation_id"])
+        if donation is None:
+            return
+        supporter_id = donation.supporter_id
+        to = _recipient(session, supporter_id, donation.email)
+        template, context = "receipt", _gift_context(settings, donation)
+    else:
+        monthly = session.get(MonthlyDonation, payload["monthly_id"])
+        if monthly is None:
+            return
+        supporter_id = monthly.supporter_id
+        to = _recipient(session, supporter_id, None)
+        template = notice.value
+        context = _monthly_context(settings, monthly) | {"invoice_url": payload.get("invoice_url")}
+    if to is None:
+        log.info("notice %s: no email address to write to", run.key)
+        return
+    queue_message(
+        session,
+        settings,
+        key=f"{run.key}:{template}",
+        template=template,
+        to=to,
+        supporter_id=supporter_id,
+        context=context,
+    )
+
+
+def register_jobs() -> None:
+    """Declare the readers' job kinds (idempotent: create_app runs it per app)."""
+    # SMTP can be down for a day: about 48 hours of hourly tries before a person must look.
+    register(SEND_KIND, _send_handle, prepare=_send_prepare, max_attempts=SEND_ATTEMPTS)
+    register(NOTICE_KIND, _handle_notice)
