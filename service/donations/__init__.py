@@ -25,6 +25,7 @@ from service.donations.checkout import (
     CheckoutFailed,
     amount_problem,
     begin_checkout,
+    is_allowed_return_url,
     valid_attempt_id,
 )
 from service.donations.manage_links import ManageLinkExpired, ManageLinkInvalid, open_portal
@@ -44,6 +45,7 @@ __all__ = [
     "fetch_our_session",
     "fresh_manage_url",
     "init_app",
+    "is_allowed_return_url",
     "open_portal",
     "valid_attempt_id",
 ]

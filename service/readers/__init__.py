@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.readers import mail, pages
+from service.core.extensions import api_of
+from service.readers import api, mail, pages, self_service, sign_in
 from service.readers.models import MessageStatus, ReaderMessage, SignInLink, SiteText
+from service.readers.sign_in import issue_link
 from service.readers.texts import (
     HEADING_MAX,
     INTRO_MAX,
@@ -28,12 +30,16 @@ __all__ = [
     "SiteTextError",
     "SupportTexts",
     "init_app",
+    "issue_link",
     "save_support_texts",
     "support_texts",
 ]
 
 
 def init_app(app: Flask) -> None:
-    """Register the reader-facing pages and the jobs that write to readers."""
+    """Register the reader-facing pages, their API and the jobs that write to readers."""
     app.register_blueprint(pages.bp)
+    app.register_blueprint(self_service.bp)
+    api_of(app).register_blueprint(api.blp)
     mail.register_jobs()
+    sign_in.register_jobs()

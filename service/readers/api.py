@@ -1,0 +1,76 @@
+"""JSON API for readers: ask for a sign-in link."""
+
+# flask-smorest ships no type information, so its decorators are untyped.
+# mypy: disallow-untyped-decorators=False
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_limiter.util import get_remote_address
+from flask_smorest import Blueprint
+
+from service.core.extensions import db, limiter
+from service.readers.schemas import AcceptedSchema, SignInLinkRequestSchema
+from service.readers.sign_in import normalise_email, request_link
+
+blp = Blueprint(
+    "readers_api",
+    __name__,
+    url_prefix="/api/v1/readers",
+    description="Readers who gave before: sign-in links to their gifts.",
+)
+
+ACCEPTED_MESSAGE = (
+    "If we have a gift from this address, a sign-in link is on its way. It works once, "
+    "for one hour."
+)
+RATE_LIMITED_MESSAGE = (
+    "We've sent several links already. Please check your inbox (and spam folder), "
+    "or try again in an hour."
+)
+
+
+def submitted_email() -> str:
+    """The email a sign-in request names (JSON or the page's form), normalised, or ''."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    else:
+        email = request.form.get("email")
+    return normalise_email(email) if isinstance(email, str) else ""
+
+
+# Per IP: 20 an hour; per email: 5 an hour, whether or not the email is known.
+per_ip = limiter.shared_limit(
+    "20 per hour",
+    scope="sign-in-ip",
+    key_func=get_remote_address,
+    methods=["POST"],
+    error_message=RATE_LIMITED_MESSAGE,
+)
+per_email = limiter.shared_limit(
+    "5 per hour",
+    scope="sign-in-email",
+    key_func=submitted_email,
+    methods=["POST"],
+    error_message=RATE_LIMITED_MESSAGE,
+    exempt_when=lambda: not submitted_email(),
+)
+
+
+@blp.route("/sign-in-link", methods=["POST"])
+@per_ip
+@per_email
+@blp.arguments(SignInLinkRequestSchema, location="json")
+@blp.response(202, AcceptedSchema)
+@blp.alt_response(429, schema="Error", description="Too many links for this email or client")
+def sign_in_link(body: dict[str, Any]) -> dict[str, str]:
+    """Email a single-use sign-in link (valid one hour) to a reader who gave before.
+
+    The answer is the same whether or not the email is known, so it cannot be used to
+    find out who gives.
+    """
+    request_link(db.session, body["email"], body.get("return_url"))
+    return {"message": ACCEPTED_MESSAGE}

@@ -1,0 +1,48 @@
+"""Shapes of the readers' JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates
+
+from service.core.settings import Settings
+from service.donations import is_allowed_return_url
+
+
+class SignInLinkRequestSchema(Schema):
+    """POST /api/v1/readers/sign-in-link: who asks, and where to bring them back."""
+
+    class Meta:
+        unknown = RAISE
+
+    email = fields.Email(
+        required=True,
+        validate=validate.Length(max=320),
+        metadata={"description": "The email the reader gave with their gift"},
+    )
+    return_url = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2048),
+        metadata={"description": "A page on an allowed publisher origin to return to, signed in"},
+    )
+
+    @pre_load
+    def _trim_email(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("email"), str):
+            return data | {"email": data["email"].strip()}
+        return data
+
+    @validates("return_url")
+    def _allowed_origin(self, value: str | None, **_kwargs: Any) -> None:
+        settings: Settings = current_app.extensions["settings"]
+        if value is not None and not is_allowed_return_url(settings, value):
+            raise ValidationError("Must be a page on this site or an allowed publisher site.")
+
+
+class AcceptedSchema(Schema):
+    """The same answer for every well-formed request."""
+
+    message = fields.String(required=True)
