@@ -18,7 +18,6 @@ from service.donations.api import (
     checkout_rate_limits,
     describe_session,
     fetch_our_session,
-    fresh_manage_url,
 )
 from service.donations.checkout import (
     PRESETS,
@@ -28,25 +27,20 @@ from service.donations.checkout import (
     is_allowed_return_url,
     valid_attempt_id,
 )
-from service.donations.manage_links import ManageLinkExpired, ManageLinkInvalid, open_portal
 from service.donations.schemas import SupportFormSchema
 
 __all__ = [
     "PRESETS",
     "STRIPE_DOWN_MESSAGE",
     "CheckoutFailed",
-    "ManageLinkExpired",
-    "ManageLinkInvalid",
     "SupportFormSchema",
     "amount_problem",
     "begin_checkout",
     "checkout_rate_limits",
     "describe_session",
     "fetch_our_session",
-    "fresh_manage_url",
     "init_app",
     "is_allowed_return_url",
-    "open_portal",
     "valid_attempt_id",
 ]
 

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -24,7 +23,6 @@ from service.donations.checkout import (
     begin_checkout,
     valid_attempt_id,
 )
-from service.donations.manage_links import manage_url
 from service.donations.schemas import (
     CheckoutCreatedSchema,
     CheckoutRequestSchema,
@@ -45,8 +43,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 RATE_LIMITED_MESSAGE = (
     "Too many attempts to start a donation from here. Please wait a minute and try again."
 )
-# How long after paying the thank-you page may still offer a manage link.
-MANAGE_LINK_WINDOW_SECONDS = 3600
 STRIPE_DOWN_MESSAGE = (
     "We could not reach our payment provider, so nothing was charged. Please try again in a moment."
 )
@@ -126,29 +122,6 @@ def describe_session(
         "currency": info.currency,
         "display_amount": format_money(info.amount_total, info.currency),
     }
-
-
-def fresh_manage_url(settings: Settings, info: stripe_gateway.CheckoutSessionInfo) -> str | None:
-    """A manage link for the thank-you page: paid, recurring, within the hour, not cancelled.
-
-    A Checkout Session id travels in URLs and histories; once the hour is over (or the
-    gift is cancelled) knowing it must not open the reader's Customer Portal any more.
-    """
-    if not (info.paid and info.customer_id and info.subscription_id):
-        return None
-    try:
-        subscription = stripe_gateway.fetch_subscription(settings, info.subscription_id)
-    except stripe_gateway.GatewayError:
-        return None
-    cancelled = (
-        subscription.get("status") in {"canceled", "incomplete_expired"}
-        or subscription.get("cancel_at_period_end")
-        or subscription.get("canceled_at")
-    )
-    started = subscription.get("created") or 0
-    if cancelled or time.time() - started > MANAGE_LINK_WINDOW_SECONDS:
-        return None
-    return manage_url(settings, info.customer_id)
 
 
 def fetch_our_session(session_id: str) -> stripe_gateway.CheckoutSessionInfo | None:

@@ -20,16 +20,12 @@ from service.donations import (
     PRESETS,
     STRIPE_DOWN_MESSAGE,
     CheckoutFailed,
-    ManageLinkExpired,
-    ManageLinkInvalid,
     SupportFormSchema,
     amount_problem,
     begin_checkout,
     checkout_rate_limits,
     describe_session,
     fetch_our_session,
-    fresh_manage_url,
-    open_portal,
     valid_attempt_id,
 )
 from service.ledger import Frequency, count_supporters, display_count
@@ -179,7 +175,6 @@ def thank_you() -> ResponseReturnValue:
         html = render_template("thank_you.html", state="unknown")
         return _private(current_app.make_response((html, 404)))
     gift = describe_session(settings, info)
-    gift["manage_url"] = fresh_manage_url(settings, info)
     if gift["paid"]:
         state = "paid"
     elif info.status == "complete":
@@ -187,12 +182,7 @@ def thank_you() -> ResponseReturnValue:
         state = "processing"
     else:
         state = "unpaid"
-    html = render_template(
-        "thank_you.html",
-        state=state,
-        gift=gift,
-        link_days=settings.manage_link_max_age_days,
-    )
+    html = render_template("thank_you.html", state=state, gift=gift)
     response = _private(current_app.make_response(html))
     if gift["paid"]:
         response.set_cookie(
@@ -207,24 +197,8 @@ def thank_you() -> ResponseReturnValue:
 
 
 @bp.get("/support/manage/<token>")
-def manage_gift(token: str) -> ResponseReturnValue:
-    """Open Stripe's customer portal for the monthly supporter this link was made for."""
-    settings = _settings()
-    try:
-        url = open_portal(settings, token)
-    except ManageLinkExpired:
-        html = render_template(
-            "manage_link.html", state="expired", days=settings.manage_link_max_age_days
-        )
-        return _private(current_app.make_response((html, 410)))
-    except ManageLinkInvalid:
-        html = render_template("manage_link.html", state="invalid")
-        return _private(current_app.make_response((html, 404)))
-    except stripe_gateway.GatewayError as error:
-        if error.not_found:
-            # A genuine link for a customer Stripe no longer has: nothing to manage.
-            html = render_template("manage_link.html", state="invalid")
-            return _private(current_app.make_response((html, 404)))
-        html = render_template("manage_link.html", state="unavailable")
-        return _private(current_app.make_response((html, 502)))
-    return _private(redirect(url, 303))
+def old_manage_link(token: str) -> ResponseReturnValue:
+    """Old 30-day manage links open nothing now: they were bearer links to the portal."""
+    del token
+    html = render_template("manage_sign_in.html", state="old_link", values={})
+    return _private(current_app.make_response((html, 410)))

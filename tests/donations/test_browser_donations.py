@@ -6,14 +6,17 @@ pages; the service is served over HTTP and receives the sandbox's webhooks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
 
+from service.core.dev_mailbox import MailCapture
 from service.ledger.models import AttemptStatus, Donation, DonationStatus
+from tests.conftest import drain_jobs
 from tests.donations.helpers import only_attempt, sandbox_sessions
-from tests.live import LiveServer
+from tests.live import LiveServer, reserve_port
 
 pytestmark = pytest.mark.browser
 
@@ -113,12 +116,38 @@ def test_a_declined_card_shows_the_decline_and_records_no_donation(
     assert page.evaluate("window.localStorage.getItem('rc_supporter')") is None
 
 
-def test_the_manage_link_lets_a_monthly_supporter_cancel_in_the_portal(
-    sandbox_server: LiveServer, sandbox: Any, page: Any
+@pytest.fixture
+def mailbox() -> Iterator[MailCapture]:
+    with MailCapture(port=reserve_port()) as capture:
+        yield capture
+
+
+@pytest.fixture
+def live_app_overrides(mailbox: MailCapture) -> dict[str, Any]:
+    return {"smtp_url": mailbox.smtp_url}
+
+
+def test_a_monthly_supporter_signs_in_by_email_and_cancels_in_the_portal(
+    sandbox_server: LiveServer, sandbox: Any, page: Any, sandbox_live_app: Any, mailbox: MailCapture
 ) -> None:
     _give_monthly(page, sandbox_server, sandbox)
 
     page.get_by_role("link", name="Manage my monthly gift").click()
+    page.get_by_label("Email").fill("reader@example.com")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    page.get_by_role("heading", name="Check your inbox").wait_for()
+    sandbox.webhooks.wait_idle(timeout=5)
+    drain_jobs(sandbox_live_app)
+    [link] = [
+        link
+        for mail in mailbox.messages()
+        if mail.subject.startswith("Your sign-in link")
+        for link in mail.links
+    ]
+    page.goto(link)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Your gifts").wait_for()
+    page.get_by_role("button", name="Change amount or card, or cancel").click()
     page.wait_for_url(f"{sandbox.url}/p/session/**")
     page.get_by_role("button", name="Cancel monthly donation").click()
 
@@ -130,7 +159,7 @@ def test_the_manage_link_lets_a_monthly_supporter_cancel_in_the_portal(
     [subscription] = sandbox.state.objects("subscription")
     assert subscription["status"] == "canceled"
     page.get_by_role("link", name="Return to").first.click()
-    page.wait_for_url(f"{sandbox_server.url}/support")
+    page.wait_for_url(f"{sandbox_server.url}/support/manage")
 
 
 def test_giving_works_without_javascript(
