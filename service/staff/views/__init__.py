@@ -17,7 +17,17 @@ from flask_login import current_user
 from service.core.extensions import login_manager
 from service.core.money import format_money
 from service.staff.forms import ConfirmForm
-from service.staff.views import auth, campaigns, dashboard, events, jobs, lists, site, users
+from service.staff.views import (
+    auth,
+    campaigns,
+    dashboard,
+    events,
+    jobs,
+    lists,
+    site,
+    supporter,
+    users,
+)
 from service.staff.views.common import percent, safe_next, when
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -34,6 +44,12 @@ bp.add_url_rule(
     "/campaigns/<int:campaign_id>/edit", view_func=campaigns.edit_campaign, methods=GET_POST
 )
 bp.add_url_rule("/supporters", view_func=lists.supporters)
+bp.add_url_rule("/supporters/<int:supporter_id>", view_func=supporter.supporter)
+bp.add_url_rule(
+    "/supporters/<int:supporter_id>/sign-in-link",
+    view_func=supporter.send_sign_in_link,
+    methods=["POST"],
+)
 bp.add_url_rule("/donations", view_func=lists.donations)
 bp.add_url_rule("/reports/supporters.csv", view_func=lists.supporters_csv)
 bp.add_url_rule("/reports/donations.csv", view_func=lists.donations_csv)
