@@ -47,11 +47,16 @@ PUBLICATION_NAME = "The Harbour Courier"
 SUBJECTS = {
     "receipt": "Thank you for supporting {publication}: your receipt",
     "sign_in": "Your sign-in link for {publication}",
-    "renewal_failed": "Your monthly gift to {publication} didn't go through",
-    "action_required": "Please confirm your monthly gift to {publication}",
-    "monthly_canceled": "Your monthly gift to {publication} has ended",
+    "renewal_failed": "Your {kind} gift to {publication} didn't go through",
+    "action_required": "Please confirm your {kind} gift to {publication}",
+    "monthly_canceled": "Your {kind} gift to {publication} has ended",
     "statement": "Your {year} statement of gifts to {publication}",
 }
+
+
+KIND = {Frequency.MONTHLY: "monthly", Frequency.ANNUAL: "yearly"}
+PERIOD = {Frequency.MONTHLY: "month", Frequency.ANNUAL: "year"}
+PER = {frequency: f" a {period}" for frequency, period in PERIOD.items()}
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,9 @@ def _gift_context(settings: Settings, donation: Donation) -> dict[str, Any]:
     return {
         "amount": format_money(donation.amount_minor, donation.currency),
         "date": donation.paid_at.strftime("%-d %B %Y"),
-        "monthly": donation.frequency is Frequency.MONTHLY,
+        # "a month" / "a year" after the amount of a recurring gift's payment.
+        "per": PER.get(donation.frequency, ""),
+        "kind": KIND.get(donation.frequency, ""),
         "reference": donation.stripe_payment_intent_id or donation.stripe_invoice_id or "",
         "donation_id": donation.id,
         "manage_url": absolute(settings, "/support/manage"),
@@ -169,8 +176,10 @@ def _gift_context(settings: Settings, donation: Donation) -> dict[str, Any]:
 def _monthly_context(settings: Settings, monthly: MonthlyDonation) -> dict[str, Any]:
     return {
         "amount": format_money(monthly.amount_minor, monthly.currency),
+        "kind": KIND[monthly.frequency],
+        "period": PERIOD[monthly.frequency],
         "manage_url": absolute(settings, "/support/manage"),
-        "support_url": absolute(settings, "/support?frequency=monthly"),
+        "support_url": absolute(settings, f"/support?frequency={monthly.frequency.value}"),
     }
 
 

@@ -33,7 +33,7 @@ from service.core.money import format_money
 from service.core.settings import Settings
 from service.ledger import Donation, DonationStatus, MonthlyDonation, MonthlyStatus, Supporter
 from service.readers.api import per_email, per_ip
-from service.readers.mail import queue_message
+from service.readers.mail import KIND, queue_message
 from service.readers.schemas import SignInLinkRequestSchema
 from service.readers.sign_in import LinkExpired, LinkInvalid, peek, request_link, spend
 
@@ -142,7 +142,7 @@ def _gift_row(donation: Donation) -> dict[str, Any]:
         "id": donation.id,
         "date": donation.paid_at,
         "amount": format_money(donation.amount_minor, donation.currency),
-        "monthly": donation.frequency.value == "monthly",
+        "kind": KIND.get(donation.frequency, ""),
         "status": donation.status,
         "refunded": format_money(donation.amount_refunded_minor, donation.currency)
         if donation.amount_refunded_minor
@@ -182,6 +182,8 @@ def manage() -> ResponseReturnValue:
         {
             "id": monthly.id,
             "amount": format_money(monthly.amount_minor, monthly.currency),
+            "kind": KIND[monthly.frequency],
+            "frequency": monthly.frequency.value,
             "status": monthly.status.value,
             "canceled": monthly.status is MonthlyStatus.CANCELED,
             "past_due": monthly.status is MonthlyStatus.PAST_DUE,
@@ -266,7 +268,7 @@ def open_portal(monthly_id: int) -> ResponseReturnValue:
     if monthly is None or monthly.supporter_id != reader.id:
         abort(404)
     if monthly.status is MonthlyStatus.CANCELED or not monthly.stripe_customer_id:
-        abort(409, "This monthly gift has ended; there is nothing left to change.")
+        abort(409, "This gift has ended; there is nothing left to change.")
     settings = _settings()
     try:
         url = stripe_gateway.create_portal_session(

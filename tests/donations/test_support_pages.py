@@ -191,7 +191,7 @@ def test_thank_you_confirms_a_monthly_gift_with_stripe_and_marks_the_supporter(
     assert not re.search(r"/support/manage/[^\"]+", html)
 
 
-def test_thank_you_confirms_a_yearly_gift_with_a_manage_link(
+def test_thank_you_confirms_a_yearly_gift_and_points_to_signing_in(
     client: FlaskClient, sandbox: Any
 ) -> None:
     session_id = _paid_session(client, sandbox, "annual")
@@ -199,6 +199,7 @@ def test_thank_you_confirms_a_yearly_gift_with_a_manage_link(
     html = client.get(f"/support/thank-you?session_id={session_id}").get_data(as_text=True)
 
     assert "€10.00 a year" in html
+    assert "Manage my yearly gift" in html
     # Managing it takes a sign-in link by email; the page links to that form only.
     assert 'href="/support/manage" data-manage-link' in html
     assert not re.search(r"/support/manage/[^\"]+", html)

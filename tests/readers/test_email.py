@@ -189,3 +189,17 @@ def test_production_has_no_mailbox(client: FlaskClient) -> None:
     # create_app never registers it; only make run (devserver) and tests do.
     assert client.get("/dev/mailbox").status_code == 404
     assert client.get("/dev/mailbox.json").status_code == 404
+
+
+def test_a_yearly_gift_is_thanked_and_ended_in_years(mail_stack: MailStack) -> None:
+    donor = pay(mail_stack.sandbox, mail_stack.settings, frequency="annual", amount=6000)
+    mail_stack.settle()
+    assert donor.subscription_id
+    mail_stack.sandbox.sim.cancel_subscription(donor.subscription_id)
+    mail_stack.settle()
+    drain_jobs(mail_stack.app)
+    receipt, ended = mail_stack.mail_to(donor.email)
+    assert "€60.00 a year" in receipt.text
+    assert "yearly gift" in receipt.text
+    assert ended.subject == "Your yearly gift to The Harbour Courier has ended"
+    assert f"{mail_stack.url}/support?frequency=annual" in ended.links
