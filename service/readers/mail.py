@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core import mail
+from service.core.brand import brand_of
 from service.core.db import insert_ignoring_conflicts
 from service.core.jobs import JobRun, enqueue, register
 from service.core.models import utcnow
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 
 SEND_KIND = "readers.send-message"
 SEND_ATTEMPTS = 60
-PUBLICATION_NAME = "The Harbour Courier"
 
 SUBJECTS = {
     "receipt": "Thank you for supporting {publication}: your receipt",
@@ -66,12 +66,6 @@ class Rendered:
     html: str
 
 
-def publication_name(settings: Settings) -> str:
-    """The newsroom's name for the brand of every message."""
-    name = getattr(settings, "publication_name", "")
-    return str(name) if name else PUBLICATION_NAME
-
-
 def absolute(settings: Settings, path: str) -> str:
     """A link to this service that works from an inbox."""
     return settings.public_base_url + path
@@ -79,7 +73,8 @@ def absolute(settings: Settings, path: str) -> str:
 
 def render(settings: Settings, template: str, context: dict[str, Any]) -> Rendered:
     """The subject and both parts of one message (needs an app context)."""
-    values = {"publication": publication_name(settings), **context}
+    brand = brand_of(settings)
+    values = {"publication": brand.name, "brand": brand, **context}
     return Rendered(
         subject=SUBJECTS[template].format(**values),
         text=render_template(f"email/{template}.txt", **values),
