@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('queued', 'sent', name='message_status', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('created_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', service.core.models.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['supporter_id'], ['supporters.id'], name=op.f('fk_reader_messages_supporter_id_supporters')),
+    sa.ForeignKeyConstraint(['supporter_id'], ['supporters.id'], name=op.f('fk_reader_messages_supporter_id_supporters'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reader_messages')),
     sa.UniqueConstraint('key', name=op.f('uq_reader_messages_key'))
     )
@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.Column('created_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('used_at', service.core.models.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['supporter_id'], ['supporters.id'], name=op.f('fk_reader_sign_in_links_supporter_id_supporters')),
+    sa.ForeignKeyConstraint(['supporter_id'], ['supporters.id'], name=op.f('fk_reader_sign_in_links_supporter_id_supporters'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reader_sign_in_links')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_reader_sign_in_links_token_hash'))
     )

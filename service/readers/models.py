@@ -39,7 +39,11 @@ class ReaderMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # One logical message, one key (its cause and template): a repeated cause adds none.
     key: Mapped[str] = mapped_column(String(255), unique=True)
-    supporter_id: Mapped[int | None] = mapped_column(ForeignKey("supporters.id"), index=True)
+    # The ledger deletes a supporter merged into another (same person, new email); the
+    # message stays, detached from the deleted row.
+    supporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supporters.id", ondelete="SET NULL"), index=True
+    )
     template: Mapped[str] = mapped_column(String(50))
     to_email: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
@@ -59,7 +63,10 @@ class SignInLink(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporters.id"), index=True)
+    # A link for a supporter the ledger merged away (and deleted) goes with them.
+    supporter_id: Mapped[int] = mapped_column(
+        ForeignKey("supporters.id", ondelete="CASCADE"), index=True
+    )
     # Where the reader started (an allowed origin's page), to return there with the pass.
     return_url: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

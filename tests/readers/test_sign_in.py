@@ -240,3 +240,21 @@ def test_the_openapi_document_describes_the_sign_in_link(client: FlaskClient) ->
     operation = spec["paths"]["/api/v1/readers/sign-in-link"]["post"]
     assert {"202", "422", "429"} <= set(operation["responses"])
     assert "same whether or not the email is known" in operation["description"]
+
+
+def test_a_supporter_merged_away_by_the_ledger_keeps_messages_and_drops_links(
+    app: Flask, client: FlaskClient, mailbox: MailCapture, reader: Supporter, session: Session
+) -> None:
+    from service.readers import ReaderMessage
+
+    _ask(client, KNOWN)
+    drain_jobs(app)
+    reader_id = reader.id
+    assert session.scalars(select(SignInLink)).all()
+    # What the ledger does when one person's two supporter rows become one.
+    session.execute(update(Donation).values(supporter_id=None))
+    session.execute(Supporter.__table__.delete().where(Supporter.id == reader_id))
+    session.commit()
+    assert session.scalars(select(SignInLink)).all() == []
+    (message,) = session.scalars(select(ReaderMessage)).all()
+    assert message.supporter_id is None
