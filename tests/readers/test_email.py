@@ -13,7 +13,7 @@ from service.core.models import utcnow
 from service.readers import MessageStatus, ReaderMessage
 from tests.conftest import drain_jobs, make_test_app
 from tests.ledger.conftest import pay
-from tests.ledger.stripe_events import OURS, body_of, event, fixture, new_id, sign
+from tests.ledger.stripe_events import OURS, body_of, event, new_id, sign, stripe_object
 from tests.live import reserve_port
 from tests.readers.conftest import MailStack
 
@@ -91,7 +91,7 @@ def test_a_renewal_that_needs_authentication_sends_the_confirmation_link(
     mail_stack.settle()
     assert donor.subscription_id
     invoice_url = "https://invoice.stripe.com/i/acct_test/confirm_me"
-    invoice = fixture(
+    invoice = stripe_object(
         "invoice",
         id=new_id("in_"),
         customer=donor.customer_id,
