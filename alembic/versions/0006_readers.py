@@ -1,7 +1,7 @@
 """readers: messages sent to readers and single-use sign-in links
 
-Revision ID: 0005_readers
-Revises: 0004_site_texts
+Revision ID: 0006_readers
+Revises: 0005_appeal_formats
 Create Date: 2026-11-30 15:57:59.557949
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import service.core.models
 
-revision = '0005_readers'
-down_revision = '0004_site_texts'
+revision = '0006_readers'
+down_revision = '0005_appeal_formats'
 branch_labels = None
 depends_on = None
 
