@@ -7,15 +7,20 @@ Callers get plain values back (dataclasses, dicts, strings) and one exception ty
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import stripe
+from flask import current_app, has_app_context
 from stripe.params.checkout import SessionCreateParams
 
+from service.core.breaker import CircuitBreaker
 from service.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,8 +31,15 @@ OUR_METADATA_VALUE = "reader-contributions"
 MAX_NETWORK_RETRIES = 2
 # The recurring frequencies a reader can choose, and the Stripe price interval of each.
 RECURRING_INTERVALS: dict[str, Literal["month", "year"]] = {"monthly": "month", "annual": "year"}
-# (connect, read) seconds; Checkout creation is on the reader's click, so fail fast.
+# (connect, read) seconds for background work (webhooks, reconcile, sweeps).
 CONNECT_TIMEOUT_SECONDS = 5.0
+# A reader's request tries once more after a failure (the stripe package pauses 0.5 s
+# before its first retry), and each try's connect and read fit its share of the budget.
+READER_RETRIES = 1
+READER_RETRY_PAUSE_SECONDS = 0.5
+READER_CONNECT_TIMEOUT_SECONDS = 1.5
+
+T = TypeVar("T")
 
 
 class GatewayError(Exception):
@@ -51,6 +63,13 @@ class GatewayError(Exception):
     def not_found(self) -> bool:
         """Stripe has no such object (a 404, or a 400 naming a missing one in a parameter)."""
         return self.http_status == 404 or self.code == "resource_missing"
+
+
+class StripeUnavailable(GatewayError):
+    """We did not call Stripe: it has been failing (the breaker is open) or is busy here."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, True)
 
 
 class InvalidWebhookSignature(Exception):
@@ -156,24 +175,132 @@ def _no_console_output() -> None:
 
 
 def stripe_client(settings: Settings) -> stripe.StripeClient:
-    """The StripeClient for these settings (one per key, base and timeout per process)."""
+    """The StripeClient for background work (one per key, base and timeout per process)."""
     _no_console_output()
     return _client(
-        settings.stripe_secret_key, settings.stripe_api_base, settings.stripe_timeout_seconds
+        settings.stripe_secret_key,
+        settings.stripe_api_base,
+        (CONNECT_TIMEOUT_SECONDS, float(settings.stripe_timeout_seconds)),
+        MAX_NETWORK_RETRIES,
+    )
+
+
+def reader_timeouts(settings: Settings) -> tuple[float, float]:
+    """(connect, read) seconds per try of a reader's call, so all tries fit the budget."""
+    tries = 1 + READER_RETRIES
+    per_try = (settings.stripe_reader_budget_seconds - READER_RETRY_PAUSE_SECONDS) / tries
+    connect = min(READER_CONNECT_TIMEOUT_SECONDS, per_try / 2)
+    return connect, min(float(settings.stripe_timeout_seconds), per_try - connect)
+
+
+def _reader_client(settings: Settings) -> stripe.StripeClient:
+    """The StripeClient for calls a reader waits on: short timeouts, one retry."""
+    _no_console_output()
+    return _client(
+        settings.stripe_secret_key,
+        settings.stripe_api_base,
+        reader_timeouts(settings),
+        READER_RETRIES,
     )
 
 
 @lru_cache(maxsize=8)
-def _client(secret_key: str, api_base: str, timeout: float) -> stripe.StripeClient:
+def _client(
+    secret_key: str, api_base: str, timeout: tuple[float, float], retries: int
+) -> stripe.StripeClient:
     if not secret_key:
         raise GatewayError("Stripe is not configured (STRIPE_SECRET_KEY is empty)", False)
     return stripe.StripeClient(
         secret_key,
         stripe_version=PINNED_API_VERSION,
         base_addresses={"api": api_base} if api_base else None,
-        max_network_retries=MAX_NETWORK_RETRIES,
-        http_client=stripe.RequestsClient(timeout=(CONNECT_TIMEOUT_SECONDS, timeout)),
+        max_network_retries=retries,
+        http_client=stripe.RequestsClient(timeout=timeout),
     )
+
+
+# -- guarding the calls readers wait on -----------------------------------------------------
+
+BUSY_MESSAGE = "every slot for calls to Stripe is taken in this process"
+BREAKER_OPEN_MESSAGE = "Stripe has been failing; not calling it during the cool-down"
+
+
+class _ReaderGuard:
+    """This process's bulkhead (slots) and the Stripe breaker, for calls readers wait on."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.slots = threading.BoundedSemaphore(settings.stripe_reader_slots)
+        self.breaker = CircuitBreaker(
+            "stripe-reader",
+            threshold=settings.stripe_breaker_failures,
+            cooldown=settings.stripe_breaker_cooldown_seconds,
+            redis_url=settings.redis_url,
+        )
+
+
+_guards_outside_apps: dict[tuple[Any, ...], _ReaderGuard] = {}
+_guards_lock = threading.Lock()
+_holding_slot: ContextVar[bool] = ContextVar("stripe_reader_slot", default=False)
+
+
+def _guard(settings: Settings) -> _ReaderGuard:
+    """The app's guard (each app its own), or one per configuration outside an app."""
+    with _guards_lock:
+        if has_app_context():
+            guard: _ReaderGuard | None = current_app.extensions.get("stripe_reader_guard")
+            if guard is None:
+                guard = current_app.extensions["stripe_reader_guard"] = _ReaderGuard(settings)
+            return guard
+        key = (
+            settings.stripe_api_base,
+            settings.redis_url,
+            settings.stripe_reader_slots,
+            settings.stripe_breaker_failures,
+            settings.stripe_breaker_cooldown_seconds,
+        )
+        return _guards_outside_apps.setdefault(key, _ReaderGuard(settings))
+
+
+@contextmanager
+def reader_call(settings: Settings) -> Iterator[None]:
+    """Hold one of this process's slots for Stripe calls a reader waits on, or refuse.
+
+    Raises StripeUnavailable at once when every slot is taken (the request threads left
+    keep serving everything else) or when the breaker is open. Nested blocks share the
+    outer block's slot.
+    """
+    if _holding_slot.get():
+        yield
+        return
+    guard = _guard(settings)
+    if not guard.slots.acquire(blocking=False):
+        raise StripeUnavailable(BUSY_MESSAGE)
+    token = _holding_slot.set(True)
+    try:
+        if not guard.breaker.allow():
+            raise StripeUnavailable(BREAKER_OPEN_MESSAGE)
+        yield
+    finally:
+        _holding_slot.reset(token)
+        guard.slots.release()
+
+
+def _for_reader(settings: Settings, doing: str, call: Callable[[], T]) -> T:
+    """Make a call a reader waits on: in a slot, past the breaker, telling it the outcome."""
+    breaker = _guard(settings).breaker
+    with reader_call(settings):
+        try:
+            result = call()
+        except stripe.StripeError as error:
+            gateway_error = _gateway_error(error, doing)
+            if gateway_error.retryable:
+                breaker.record_failure()
+            else:
+                # Stripe answered (a 4xx): it is up, whatever it thought of the request.
+                breaker.record_success()
+            raise gateway_error from error
+        breaker.record_success()
+        return result
 
 
 def _gateway_error(error: stripe.StripeError, doing: str) -> GatewayError:
@@ -252,12 +379,13 @@ def create_checkout_session(
             }
         ]
         params["payment_intent_data"] = {"metadata": metadata}
-    try:
-        session = stripe_client(settings).v1.checkout.sessions.create(
+    session = _for_reader(
+        settings,
+        "creating a checkout session",
+        lambda: _reader_client(settings).v1.checkout.sessions.create(
             params, {"idempotency_key": f"checkout-attempt-{attempt_id}"}
-        )
-    except stripe.StripeError as error:
-        raise _gateway_error(error, "creating a checkout session") from error
+        ),
+    )
     if not session.url:
         raise GatewayError("Stripe returned a checkout session without a URL", False)
     return CreatedCheckoutSession(id=session.id, url=session.url)
@@ -277,11 +405,12 @@ def _plain_metadata(metadata: Any) -> dict[str, str]:
 
 
 def retrieve_checkout_session(settings: Settings, session_id: str) -> CheckoutSessionInfo:
-    """Fetch a Checkout Session's current state from Stripe."""
-    try:
-        session = stripe_client(settings).v1.checkout.sessions.retrieve(session_id)
-    except stripe.StripeError as error:
-        raise _gateway_error(error, "fetching a checkout session") from error
+    """Fetch a Checkout Session's current state from Stripe, for a reader waiting on it."""
+    session = _for_reader(
+        settings,
+        "fetching a checkout session",
+        lambda: _reader_client(settings).v1.checkout.sessions.retrieve(session_id),
+    )
     details = session.customer_details
     return CheckoutSessionInfo(
         id=session.id,
@@ -302,13 +431,14 @@ def create_portal_session(
     settings: Settings, *, customer_id: str, return_url: str, request_id: str
 ) -> str:
     """Open a Customer Portal session for a customer and return its URL."""
-    try:
-        portal = stripe_client(settings).v1.billing_portal.sessions.create(
+    portal = _for_reader(
+        settings,
+        "opening the customer portal",
+        lambda: _reader_client(settings).v1.billing_portal.sessions.create(
             {"customer": customer_id, "return_url": return_url},
             {"idempotency_key": f"portal-{request_id}"},
-        )
-    except stripe.StripeError as error:
-        raise _gateway_error(error, "opening the customer portal") from error
+        ),
+    )
     return portal.url
 
 

@@ -65,6 +65,15 @@ class Settings:
     stripe_api_base: str = ""
     # Read timeout for each Stripe request; the stripe package retries twice on top.
     stripe_timeout_seconds: float = 20.0
+    # What a reader's request (checkout, session status, portal) may wait on Stripe in
+    # all, connects, reads and the one retry together.
+    stripe_reader_budget_seconds: float = 10.0
+    # Reader requests inside a Stripe call at once, per process: keep it below the web
+    # server's threads, so the rest always serve appeals, the widget and beacons.
+    stripe_reader_slots: int = 2
+    # Consecutive Stripe failures that open the breaker, and how long it stays open.
+    stripe_breaker_failures: int = 5
+    stripe_breaker_cooldown_seconds: float = 30.0
     allow_live_stripe_keys: bool = False
     public_base_url: str = "http://127.0.0.1:5000"
     allowed_embed_origins: tuple[str, ...] = ()
@@ -186,6 +195,12 @@ class Settings:
             stripe_api_base=env.get("STRIPE_API_BASE", "").strip().rstrip("/"),
             allow_live_stripe_keys=_flag(env, "STRIPE_ALLOW_LIVE_KEYS"),
             stripe_timeout_seconds=_int(env, "STRIPE_TIMEOUT_SECONDS", 20, minimum=1),
+            stripe_reader_budget_seconds=_int(env, "STRIPE_READER_BUDGET_SECONDS", 10, minimum=2),
+            stripe_reader_slots=_int(env, "STRIPE_READER_SLOTS", 2, minimum=1),
+            stripe_breaker_failures=_int(env, "STRIPE_BREAKER_FAILURES", 5, minimum=1),
+            stripe_breaker_cooldown_seconds=_int(
+                env, "STRIPE_BREAKER_COOLDOWN_SECONDS", 30, minimum=1
+            ),
             public_base_url=(env.get("PUBLIC_BASE_URL") or cls.public_base_url).rstrip("/"),
             allowed_embed_origins=tuple(
                 _origin(o) for o in _split(env.get("ALLOWED_EMBED_ORIGINS", ""))

@@ -15,13 +15,17 @@ from service.core.settings import Settings
 from service.donations import api
 from service.donations.api import (
     STRIPE_DOWN_MESSAGE,
+    UNAVAILABLE_MESSAGE,
+    UNAVAILABLE_RETRY_AFTER,
     checkout_rate_limits,
     describe_session,
     fetch_our_session,
 )
 from service.donations.checkout import (
+    DATABASE_AWAY,
     PRESETS,
     CheckoutFailed,
+    DonationsUnavailable,
     amount_problem,
     begin_checkout,
     is_allowed_return_url,
@@ -30,9 +34,13 @@ from service.donations.checkout import (
 from service.donations.schemas import SupportFormSchema
 
 __all__ = [
+    "DATABASE_AWAY",
     "PRESETS",
     "STRIPE_DOWN_MESSAGE",
+    "UNAVAILABLE_MESSAGE",
+    "UNAVAILABLE_RETRY_AFTER",
     "CheckoutFailed",
+    "DonationsUnavailable",
     "SupportFormSchema",
     "amount_problem",
     "begin_checkout",

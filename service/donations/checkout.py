@@ -8,12 +8,14 @@ same attempt submitted twice opens one Checkout Session.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from service import stripe_gateway
@@ -37,6 +39,18 @@ PRESETS = {
     Frequency.ONE_OFF: (1000, 2500, 5000),
 }
 SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
+# The database refused, timed out or is away (a statement timeout is an OperationalError;
+# a pool with no free connection times out).
+DATABASE_AWAY = (OperationalError, InterfaceError, PoolTimeout)
+
+log = logging.getLogger(__name__)
+
+
+class DonationsUnavailable(Exception):
+    """Checkout cannot start right now (Stripe failing or busy, or the database away).
+
+    Nothing was written and Stripe was not called; the reader can try again shortly.
+    """
 
 
 class CheckoutFailed(Exception):
@@ -216,8 +230,25 @@ def begin_checkout(
 ) -> stripe_gateway.CreatedCheckoutSession:
     """Record the attempt, commit it, then open its Checkout Session.
 
-    Raises CheckoutFailed after committing the failure, so the record survives the 502.
+    Raises CheckoutFailed after committing the failure, so the record survives the 502,
+    and DonationsUnavailable, before writing anything, while Stripe's breaker is open or
+    this process's slots for Stripe calls are all taken, or when the database is away.
     """
+    try:
+        # The slot is held from the first write, so a full bulkhead refuses before any.
+        with stripe_gateway.reader_call(settings):
+            return _begin_checkout(session, settings, donation, attempt_id)
+    except stripe_gateway.StripeUnavailable as error:
+        log.warning("checkout refused at once: %s", error.message)
+        raise DonationsUnavailable(error.message) from error
+    except DATABASE_AWAY as error:
+        log.warning("checkout refused: the database did not answer (%s)", type(error).__name__)
+        raise DonationsUnavailable("the database did not answer") from error
+
+
+def _begin_checkout(
+    session: Session, settings: Settings, donation: DonationRequest, attempt_id: str | None
+) -> stripe_gateway.CreatedCheckoutSession:
     existing = find_attempt(session, attempt_id)
     if existing is not None and is_reusable(existing, donation):
         attempt = existing

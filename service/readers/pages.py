@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
@@ -17,9 +17,13 @@ from service.core.input_guard import checks_own_fields
 from service.core.money import currency_symbol, decimal_digits, format_money
 from service.core.settings import Settings
 from service.donations import (
+    DATABASE_AWAY,
     PRESETS,
     STRIPE_DOWN_MESSAGE,
+    UNAVAILABLE_MESSAGE,
+    UNAVAILABLE_RETRY_AFTER,
     CheckoutFailed,
+    DonationsUnavailable,
     SupportFormSchema,
     amount_problem,
     begin_checkout,
@@ -151,6 +155,15 @@ def support_checkout() -> ResponseReturnValue:
         )
     except CheckoutFailed:
         return render_support_page(form, {"form": STRIPE_DOWN_MESSAGE}, 502)
+    except DonationsUnavailable:
+        try:
+            page = render_support_page(form, {"form": UNAVAILABLE_MESSAGE}, 503)
+        except DATABASE_AWAY:
+            # The form shows the live count; without the database, the error page alone.
+            abort(503, UNAVAILABLE_MESSAGE)
+        response = current_app.make_response(page)
+        response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        return response
     return redirect(created.url, 303)
 
 

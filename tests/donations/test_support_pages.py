@@ -328,7 +328,8 @@ def test_session_status_api_for_an_open_session(client: FlaskClient, sandbox: An
 def test_session_status_api_404_and_502(client: FlaskClient, sandbox: Any) -> None:
     missing = client.get("/api/v1/checkout/sessions/cs_test_missing")
     sandbox.state.set_fault("error", status=401)
-    down = client.get("/api/v1/checkout/sessions/cs_test_missing")
+    # Another session: the first one's 404 is kept for a while (see test_session_cache).
+    down = client.get("/api/v1/checkout/sessions/cs_test_other")
 
     assert missing.status_code == 404
     assert missing.get_json()["message"] == "We have no record of that checkout session."
