@@ -23,15 +23,26 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.core.settings import Settings
 
 
-def build_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the settings every process of ours wants."""
+def build_engine(
+    url: str, *, connect_timeout: int = 5, statement_timeout_ms: int = 0, **kwargs: Any
+) -> Engine:
+    """Create an engine with the settings every process of ours wants.
+
+    `statement_timeout_ms` (PostgreSQL; 0 for none) cancels a statement that runs longer;
+    migrations run without one.
+    """
     parsed = make_url(url)
     # A failed statement's parameters hold readers' emails; never put them in an error.
     kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
         kwargs.setdefault("pool_pre_ping", True)
-        kwargs.setdefault("connect_args", {"connect_timeout": 5})
+        connect_args: dict[str, Any] = {"connect_timeout": connect_timeout}
+        if statement_timeout_ms:
+            connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+        kwargs.setdefault("connect_args", connect_args)
+        # A request waits this long for a pooled connection, not SQLAlchemy's 30 s.
+        kwargs.setdefault("pool_timeout", connect_timeout)
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -60,7 +71,11 @@ class Database:
 
     def init_app(self, app: Flask, engine: Engine | None = None) -> None:
         settings: Settings = app.extensions["settings"]
-        engine = engine or build_engine(settings.database_url)
+        engine = engine or build_engine(
+            settings.database_url,
+            connect_timeout=settings.database_connect_timeout_seconds,
+            statement_timeout_ms=settings.database_statement_timeout_ms,
+        )
         app.extensions["database"] = {
             "engine": engine,
             "sessionmaker": sessionmaker(bind=engine, expire_on_commit=False),

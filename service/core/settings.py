@@ -59,6 +59,11 @@ class Settings:
 
     env: str = "development"
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'contributions.db'}"
+    # Give up on reaching the database (and on waiting for a pooled connection) after this.
+    database_connect_timeout_seconds: int = 5
+    # PostgreSQL cancels any statement running longer (0: no limit), so a stuck query
+    # frees its request thread and connection instead of holding them.
+    database_statement_timeout_ms: int = 10_000
     secret_key: str = field(default="", repr=False)
     stripe_secret_key: str = field(default="", repr=False)
     stripe_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -189,6 +194,12 @@ class Settings:
         return cls(
             env=app_env,
             database_url=env.get("DATABASE_URL") or cls.database_url,
+            database_connect_timeout_seconds=_int(
+                env, "DATABASE_CONNECT_TIMEOUT_SECONDS", 5, minimum=1
+            ),
+            database_statement_timeout_ms=_int(
+                env, "DATABASE_STATEMENT_TIMEOUT_MS", 10_000, minimum=0
+            ),
             secret_key=secret_key,
             stripe_secret_key=env.get("STRIPE_SECRET_KEY", "").strip(),
             stripe_webhook_secrets=_split(env.get("STRIPE_WEBHOOK_SECRET", "")),
