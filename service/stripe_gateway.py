@@ -99,6 +99,8 @@ class CheckoutSessionInfo:
     payment_intent_id: str | None
     customer_email: str | None
     metadata: dict[str, str]
+    # When Stripe expires the session if nobody pays (Unix time; None if not given).
+    expires_at: int | None = None
 
     @property
     def paid(self) -> bool:
@@ -411,6 +413,19 @@ def retrieve_checkout_session(settings: Settings, session_id: str) -> CheckoutSe
         "fetching a checkout session",
         lambda: _reader_client(settings).v1.checkout.sessions.retrieve(session_id),
     )
+    return _session_info(session)
+
+
+def fetch_checkout_session(settings: Settings, session_id: str) -> CheckoutSessionInfo:
+    """Fetch a Checkout Session's current state from Stripe, for background work."""
+    try:
+        session = stripe_client(settings).v1.checkout.sessions.retrieve(session_id)
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "fetching a checkout session") from error
+    return _session_info(session)
+
+
+def _session_info(session: Any) -> CheckoutSessionInfo:
     details = session.customer_details
     return CheckoutSessionInfo(
         id=session.id,
@@ -424,6 +439,7 @@ def retrieve_checkout_session(settings: Settings, session_id: str) -> CheckoutSe
         payment_intent_id=_id_of(session.payment_intent),
         customer_email=session.customer_email or (details.email if details else None),
         metadata=_plain_metadata(session.metadata),
+        expires_at=getattr(session, "expires_at", None),
     )
 
 

@@ -9,10 +9,11 @@ import re
 
 from flask import Flask
 
+from service.core import jobs
 from service.core.extensions import api_of
 from service.core.input_guard import LINE_CHARACTER
 from service.core.settings import Settings
-from service.donations import api
+from service.donations import api, cli, stale_attempts
 from service.donations.api import (
     STRIPE_DOWN_MESSAGE,
     UNAVAILABLE_MESSAGE,
@@ -54,8 +55,14 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    """Register the checkout API."""
+    """Register the checkout API, the job that resolves stale attempts and its command."""
     api_of(app).register_blueprint(api.blp)
+    jobs.register(
+        stale_attempts.RESOLVE_KIND,
+        stale_attempts.handle_resolution,
+        prepare=stale_attempts.prepare_resolution,
+    )
+    app.cli.add_command(cli.sweep_attempts_command)
     _document_settings(app)
 
 

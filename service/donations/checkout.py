@@ -23,6 +23,7 @@ from service.core.db import commit_early
 from service.core.models import utcnow
 from service.core.money import format_money
 from service.core.settings import Settings
+from service.donations.stale_attempts import schedule_resolution
 from service.ledger import AttemptStatus, CheckoutAttempt, Frequency
 
 PRODUCT_NAMES = {
@@ -180,6 +181,8 @@ def record_checkout_attempt(
     )
     session.add(attempt)
     session.flush()
+    # Committed with the attempt: a crash anywhere after cannot leave it half-done forever.
+    schedule_resolution(session, attempt)
     return attempt
 
 

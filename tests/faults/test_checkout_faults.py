@@ -1,9 +1,9 @@
 """Stripe slow, failing or unreachable while a reader starts checkout.
 
 The reader gets a 502 with a plain sentence; our attempt row is kept and marked failed;
-no other table gains a row. (tests/donations/test_stripe_failures.py checks the same
-faults for the ledger tables and the form; here every table is checked, and the answer's
-shape.)
+no other table gains a row but the attempt's resolution job.
+(tests/donations/test_stripe_failures.py checks the same faults for the ledger tables and
+the form; here every table is checked, and the answer's shape.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, func, select
 
+from service.core.jobs import Job
 from service.core.models import Base
+from service.donations.stale_attempts import RESOLVE_KIND
 from service.ledger.models import AttemptStatus, CheckoutAttempt
 from tests.live import reserve_port
 
@@ -63,16 +65,21 @@ def test_a_stripe_fault_answers_502_marks_the_attempt_failed_and_writes_nothing_
 
     with engine.connect() as connection:
         attempts = connection.execute(select(CheckoutAttempt.__table__)).mappings().all()
+        jobs = connection.execute(select(Job.kind, Job.key)).all()
         others = {
             table.name: connection.scalar(select(func.count()).select_from(table))
             for table in Base.metadata.sorted_tables
-            if table.name != CheckoutAttempt.__tablename__
+            if table.name not in {CheckoutAttempt.__tablename__, Job.__tablename__}
         }
     assert len(attempts) == 1
     assert attempts[0]["status"] == AttemptStatus.FAILED.value
     assert attempts[0]["error"] and attempts[0]["stripe_checkout_session_id"] is None
     assert (attempts[0]["amount_minor"], attempts[0]["currency"]) == (2500, "eur")
     assert {name: n for name, n in others.items() if n} == {}
+    # Only the job that will resolve the attempt if it were left half-done.
+    assert [tuple(job) for job in jobs] == [
+        (RESOLVE_KIND, f"resolve-attempt:{attempts[0]['public_id']}")
+    ]
     sessions = sandbox.state.objects("checkout.session")
     if fault is not None and fault[0] == "slow":
         # Stripe may finish what we gave up waiting for: that session is traceable to the
