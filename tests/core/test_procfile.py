@@ -27,8 +27,9 @@ def test_the_procfile_names_the_web_and_worker_processes() -> None:
     processes = dict(
         line.split(":", 1) for line in lines if line.strip() and not line.startswith("#")
     )
-    assert set(processes) == {"web", "worker"}
-    assert "gunicorn" in processes["web"] and "'service:create_app()'" in processes["web"]
+    assert set(processes) == {"web", "stripe", "worker"}
+    for pool in ("web", "stripe"):
+        assert "gunicorn" in processes[pool] and "'service:create_app()'" in processes[pool]
     assert "flask --app service worker" in processes["worker"]
 
 
