@@ -193,8 +193,49 @@ def wsgi_cost_lines(server_url: str) -> list[str]:
     return [*lines, ""]
 
 
+def stall_section(server_url: str, quick: bool) -> tuple[list[str], list[str]]:
+    from bench.stall_bench import (
+        PROBE_CONNECTIONS,
+        STALLED_CHECKOUTS,
+        STRIPE_SECONDS,
+        TARGET_RATIO,
+        run_stall_bench,
+    )
+
+    seconds = 5 if quick else 15
+    runs = run_stall_bench(server_url, seconds=seconds)
+    lines = [
+        "## Article pages while Stripe stalls",
+        "",
+        f"The sandbox answers every Stripe call after {STRIPE_SECONDS:.0f} s; "
+        f"{STALLED_CHECKOUTS} readers start checkouts (each clicks again a second after "
+        f"its answer) while {PROBE_CONNECTIONS} connections read `GET /api/v1/appeals` back "
+        f"to back for {seconds} s; *idle* is the same probe just before, with no checkouts. "
+        "gunicorn as in the README (2 processes x 4 threads), PostgreSQL, a fresh server "
+        "per set-up.",
+        "",
+        "| set-up | appeal p50 idle | p99 idle | p50 stalled | p99 stalled "
+        "| probe errors stalled | p99 stalled/idle | checkout answers |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for run in runs:
+        answers = ", ".join(f"{n} x {status}" for status, n in sorted(run.checkouts.items()))
+        lines.append(
+            f"| {run.name} | {_ms(run.idle.p50_ms)} | {_ms(run.idle.p99_ms)} "
+            f"| {_ms(run.stalled.p50_ms)} | {_ms(run.stalled.p99_ms)} | {run.stalled.errors} "
+            f"| {run.ratio:.2f} | {answers} |"
+        )
+    ratio = runs[0].ratio
+    lines += ["", f"appeal p99 stalled/idle: {ratio:.2f}", ""]
+    problems = []
+    if ratio > TARGET_RATIO:
+        problems.append(f"appeal p99 stalled/idle {ratio:.2f} is over {TARGET_RATIO}")
+    return lines, problems
+
+
 SECTIONS: dict[str, Callable[[str, bool], tuple[list[str], list[str]]]] = {
     "appeal": appeal_section,
+    "stall": stall_section,
     "webhooks": webhook_section,
     "checkout": checkout_section,
 }
