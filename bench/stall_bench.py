@@ -126,6 +126,7 @@ class StallRun:
 def _service_env(database_url: str, sandbox_url: str) -> dict[str, str]:
     return {
         "APP_ENV": "production",
+        "PUBLICATION_NAME": "The Bench Courier",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-secret-key-" + "k" * 32,
         "STRIPE_SECRET_KEY": "sk_test_bench" + "s" * 20,
