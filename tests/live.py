@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,7 +82,13 @@ def live_app(
     try:
         yield app
     finally:
-        app.extensions["database"]["engine"].dispose()
+        # A request still in flight when the server stopped (a page's last beacon, sent as
+        # it closes) holds a connection that dispose() would leave open: let it finish.
+        live_engine = app.extensions["database"]["engine"]
+        deadline = time.monotonic() + 5
+        while live_engine.pool.checkedout() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        live_engine.dispose()
         truncate_all(engine)
 
 

@@ -67,7 +67,15 @@ def test_unwritable_instance_dir_gives_one_line(tmp_path: Path) -> None:
 def start_devserver(tmp_path: Path, port: int, **env: str) -> subprocess.Popen[str]:
     """Start `make run`'s server for real; stopped by the caller."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "DATABASE_"))}
-    environ.update({"INSTANCE_PATH": str(tmp_path / "instance"), "PYTHONUNBUFFERED": "1", **env})
+    environ.update(
+        {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "PYTHONUNBUFFERED": "1",
+            # A port of its own for the mail capture: 8025 may be taken by a `make run`.
+            "MAIL_CAPTURE_PORT": str(reserve_port()),
+            **env,
+        }
+    )
     sandbox_port = str(reserve_port())
     return subprocess.Popen(
         [sys.executable, "-m", "devserver", "--port", str(port), "--sandbox-port", sandbox_port],

@@ -104,6 +104,8 @@ def test_sign_in_read_the_dashboard_edit_a_campaign_and_download_csv(
     # following the typing, as plain text, with the goal meter and the close button.
     heading_inputs.first.fill(NEW_HEADING + " <b>")
     previews = page.locator(".variant").first.locator('[data-preview-host="bottom"] aside')
+    # The widget renders the previews after the page loads (a deferred script): wait for it.
+    previews.nth(1).wait_for()
     assert previews.count() == 2
     phone, desktop = previews.nth(0), previews.nth(1)
     for box in (phone, desktop):
@@ -119,6 +121,7 @@ def test_sign_in_read_the_dashboard_edit_a_campaign_and_download_csv(
     cta = phone.get_by_role("button", name="Join them")
     assert abs(cta.bounding_box()["width"] - phone_box["width"]) < 120
     banner = page.locator(".variant").first.locator('[data-preview-host="banner"] aside')
+    banner.nth(1).wait_for(state="attached")
     assert banner.count() == 2 and banner.first.is_visible()
     look = (
         "b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).fontFamily,"
