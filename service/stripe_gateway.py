@@ -537,3 +537,24 @@ def list_invoice_payments(settings: Settings, invoice_id: str) -> list[dict[str,
     except stripe.StripeError as error:
         raise _gateway_error(error, "listing an invoice's payments") from error
     return [_plain(payment) for payment in page.data]
+
+
+def fetch_payment_intent(
+    settings: Settings, payment_intent_id: str, *, expand: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A payment intent as Stripe has it now (its latest charge, expandable)."""
+    client = stripe_client(settings)
+    return _fetch(
+        "fetching a payment intent", client.v1.payment_intents.retrieve, payment_intent_id, expand
+    )
+
+
+def fetch_balance_transaction(settings: Settings, transaction_id: str) -> dict[str, Any]:
+    """A balance transaction: the amount, Stripe's fee and the net Stripe reports for it."""
+    client = stripe_client(settings)
+    return _fetch(
+        "fetching a balance transaction",
+        client.v1.balance_transactions.retrieve,
+        transaction_id,
+        (),
+    )

@@ -37,6 +37,7 @@ from service.ledger.recording import (
     link_supporter,
     mark_attempt,
     record_donation,
+    record_fees,
     refresh,
     restate_refund,
     sync_monthly_donation,
@@ -171,6 +172,7 @@ def handle_invoice_paid(session: Session, settings: Settings, event: Obj) -> boo
             amount_refunded_minor=refunded,
             refunded_at=refunded_at,
             disputed=disputed,
+            balance_transaction=charge.get("balance_transaction"),
             **attribution(metadata),
         ),
     )
@@ -256,6 +258,7 @@ def _donation_for_charge(
         charged_at = timestamp(charge.get("created"))
         if charged_at is not None and charged_at < found.paid_at:
             found.paid_at = charged_at
+        record_fees(settings, found, charge.get("balance_transaction"))
         return found
     metadata = metadata_of(charge)
     if not stripe_gateway.is_ours(metadata) or not charge.get("paid"):
@@ -279,6 +282,7 @@ def _donation_for_charge(
             amount_refunded_minor=refunded,
             refunded_at=refunded_at,
             disputed=disputed,
+            balance_transaction=charge.get("balance_transaction"),
             **attribution(metadata),
         ),
     )

@@ -237,6 +237,12 @@ class Donation(Base):
             postgresql_include=["campaign", "variant", "placement", "frequency"],
             **partial_index("campaign IS NOT NULL"),
         ),
+        # The money report: gross, fees and net per currency and period, index-only.
+        Index(
+            "ix_donations_paid_at_fees",
+            "paid_at",
+            postgresql_include=["currency", "amount_minor", "fee_minor", "net_minor"],
+        ),
         Index(
             "ix_donations_refunded_at", "refunded_at", **partial_index("refunded_at IS NOT NULL")
         ),
@@ -257,6 +263,10 @@ class Donation(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     amount_refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
+    # Stripe's fee and the net it credited, from the charge's balance transaction; None
+    # until Stripe has told us (never estimated).
+    fee_minor: Mapped[int | None] = mapped_column(BigInteger)
+    net_minor: Mapped[int | None] = mapped_column(BigInteger)
     email: Mapped[str | None] = mapped_column(String(320))
     stripe_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)

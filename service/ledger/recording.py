@@ -304,6 +304,8 @@ class PaymentFacts:
     amount_refunded_minor: int = 0
     refunded_at: datetime | None = None
     disputed: bool = False
+    # The charge's balance_transaction as the event or fetch gave it: an id or the object.
+    balance_transaction: str | Obj | None = None
 
 
 def find_donation(
@@ -387,12 +389,62 @@ def record_donation(session: Session, settings: Settings, facts: PaymentFacts) -
     if donation.supporter_id is None:
         supporter = link_supporter(session, settings, donation.stripe_customer_id, donation.email)
         donation.supporter_id = supporter.id if supporter else None
+    record_fees(settings, donation, facts.balance_transaction)
     session.flush()
     refresh(session, settings, donation.supporter_id)
     if new and donation.status is DonationStatus.SUCCEEDED:
         # Keyed by the payment: a twin event or a redelivery never thanks twice.
         notify(session, Notice.GIFT_SUCCEEDED, str(donation.id), donation_id=donation.id)
     return donation
+
+
+def record_fees(
+    settings: Settings, donation: Donation, balance_transaction: str | Obj | None = None
+) -> None:
+    """Record Stripe's fee and net for a payment from its charge's balance transaction.
+
+    Uses the transaction when the event carries it, else asks Stripe once (by charge, or
+    by payment intent when the charge is not known yet). A payment Stripe has no
+    transaction for keeps no fee rather than an estimate; a retryable failure raises so
+    the event is retried.
+    """
+    if donation.fee_minor is not None:
+        return
+    try:
+        transaction = _balance_transaction(settings, donation, balance_transaction)
+    except stripe_gateway.GatewayError as error:
+        if error.retryable:
+            raise
+        return
+    if not transaction or transaction.get("fee") is None or transaction.get("net") is None:
+        return
+    donation.fee_minor = int(transaction["fee"])
+    donation.net_minor = int(transaction["net"])
+
+
+def _balance_transaction(
+    settings: Settings, donation: Donation, given: str | Obj | None
+) -> Obj | None:
+    if isinstance(given, dict):
+        return given
+    if isinstance(given, str) and given:
+        return stripe_gateway.fetch_balance_transaction(settings, given)
+    if donation.stripe_charge_id:
+        charge = stripe_gateway.fetch_charge(
+            settings, donation.stripe_charge_id, expand=("balance_transaction",)
+        )
+    elif donation.stripe_payment_intent_id:
+        intent = stripe_gateway.fetch_payment_intent(
+            settings,
+            donation.stripe_payment_intent_id,
+            expand=("latest_charge.balance_transaction",),
+        )
+        latest = intent.get("latest_charge")
+        charge = latest if isinstance(latest, dict) else {}
+    else:
+        return None
+    found = charge.get("balance_transaction")
+    return found if isinstance(found, dict) else None
 
 
 def _refund_status(donation: Donation) -> DonationStatus:

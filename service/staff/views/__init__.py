@@ -24,6 +24,7 @@ from service.staff.views import (
     events,
     jobs,
     lists,
+    money,
     site,
     supporter,
     users,
@@ -53,6 +54,8 @@ bp.add_url_rule(
 bp.add_url_rule("/donations", view_func=lists.donations)
 bp.add_url_rule("/reports/supporters.csv", view_func=lists.supporters_csv)
 bp.add_url_rule("/reports/donations.csv", view_func=lists.donations_csv)
+bp.add_url_rule("/reports/money", view_func=money.money)
+bp.add_url_rule("/reports/money.csv", view_func=money.money_csv)
 bp.add_url_rule("/events", view_func=events.events)
 bp.add_url_rule("/events/<int:event_id>/replay", view_func=events.replay, methods=["POST"])
 bp.add_url_rule("/jobs", view_func=jobs.jobs)

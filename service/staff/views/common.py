@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,3 +62,26 @@ def percent(rate: float | None) -> str:
 def when(value: datetime | None) -> str:
     """Show a time in UTC to the minute."""
     return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# Dates outside these years are typos (and 9999-12-31 plus a day overflows).
+DATE_YEARS = range(1900, 3000)
+
+
+def date_arg(name: str) -> date | None:
+    """Return a YYYY-MM-DD query argument; None, and a message on the page, when invalid."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day is None or day.year not in DATE_YEARS:
+        refuse_parameter(
+            name,
+            f"Enter dates as YYYY-MM-DD between {DATE_YEARS.start} and "
+            f"{DATE_YEARS.stop - 1}; {raw[:20]!r} was ignored.",
+        )
+        return None
+    return day

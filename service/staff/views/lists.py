@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from service.core.extensions import db
-from service.core.input_guard import refuse_parameter
 from service.core.models import utcnow
 from service.core.money import format_plain
 from service.ledger import DonationStatus, Frequency
 from service.staff import reports
 from service.staff.csv_export import csv_response
-from service.staff.views.common import page_number, settings
+from service.staff.views.common import date_arg, page_number, settings
 
 
 def _supporter_filters() -> reports.SupporterFilters:
@@ -25,28 +23,6 @@ def _supporter_filters() -> reports.SupporterFilters:
         q=request.args.get("q", "")[:200],
         state=state if state in {"supporting", "lapsed"} else "",
     )
-
-
-# Dates outside these years are typos (and 9999-12-31 plus a day overflows).
-DATE_YEARS = range(1900, 3000)
-
-
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name, "")
-    if not raw:
-        return None
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        day = None
-    if day is None or day.year not in DATE_YEARS:
-        refuse_parameter(
-            name,
-            f"Enter dates as YYYY-MM-DD between {DATE_YEARS.start} and "
-            f"{DATE_YEARS.stop - 1}; {raw[:20]!r} was ignored.",
-        )
-        return None
-    return day
 
 
 def _donation_filters() -> reports.DonationFilters:
@@ -59,8 +35,8 @@ def _donation_filters() -> reports.DonationFilters:
         status=status if status in {s.value for s in DonationStatus} else "",
         currency=currency if currency in settings().supported_currencies else "",
         campaign=request.args.get("campaign", "")[:80],
-        paid_from=_date_arg("from"),
-        paid_to=_date_arg("to"),
+        paid_from=date_arg("from"),
+        paid_to=date_arg("to"),
     )
 
 
