@@ -231,10 +231,20 @@ class Donation(Base):
                 "amount_refunded_minor",
             ],
         ),
+        # Also the campaign revenue report: the amounts it sums are in the index.
         Index(
             "ix_donations_attributed_paid_at",
             "paid_at",
-            postgresql_include=["campaign", "variant", "placement", "frequency"],
+            postgresql_include=[
+                "campaign",
+                "variant",
+                "placement",
+                "frequency",
+                "currency",
+                "status",
+                "amount_minor",
+                "amount_refunded_minor",
+            ],
             **partial_index("campaign IS NOT NULL"),
         ),
         # The money report: gross, fees and net per currency and period, index-only.
