@@ -11,7 +11,7 @@ from flask import Flask
 
 from service.core.extensions import api_of
 from service.ledger import api, cli, webhook_endpoint
-from service.ledger.inbox import replay_event
+from service.ledger.inbox import replay_event, why_ignored
 from service.ledger.models import (
     AttemptStatus,
     CheckoutAttempt,
@@ -47,6 +47,7 @@ __all__ = [
     "display_count",
     "init_app",
     "replay_event",
+    "why_ignored",
 ]
 
 

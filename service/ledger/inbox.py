@@ -24,7 +24,7 @@ from service import stripe_gateway
 from service.core.db import insert_ignoring_conflicts
 from service.core.models import utcnow
 from service.core.settings import Settings
-from service.ledger.handlers import apply_event
+from service.ledger.handlers import HANDLERS, apply_event
 from service.ledger.models import EventOutcome, StripeEvent
 
 log = logging.getLogger(__name__)
@@ -236,6 +236,18 @@ def _keep_malformed(session: Session, event: Obj, reason: str) -> EventResult:
     row.processed_at = utcnow()
     session.flush()
     return EventResult(row.stripe_event_id, row.outcome, error=reason, malformed=True)
+
+
+def why_ignored(event_type: str, error: str | None) -> str:
+    """Say, for staff, why an event was acknowledged without changing the ledger."""
+    if error:
+        return error
+    if event_type not in HANDLERS:
+        return f"Not used: the ledger learns nothing from {event_type} events."
+    return (
+        "Not ours: it is about a payment or subscription another app made on this Stripe "
+        "account (no reader-contributions marker)."
+    )
 
 
 def replay_event(

@@ -318,12 +318,45 @@ def test_the_event_inbox_lists_failures_and_an_admin_replays_one(
         )
         factories.stripe_event(session, outcome=EventOutcome.IGNORED, error="not ours")
         factories.stripe_event(
+            session, outcome=EventOutcome.IGNORED, error=None, type="customer.updated"
+        )
+        factories.stripe_event(
             session, outcome=EventOutcome.APPLIED, error=None, type="charge.refunded"
         )
+        factories.stripe_event(
+            session,
+            outcome=EventOutcome.APPLIED,
+            error=None,
+            type="invoice.paid",
+            stripe_event_id="evt_applied_long_ago",
+            received_at=utcnow() - timedelta(days=2),
+        )
+        dead = factories.stripe_event(
+            session, stripe_event_id="evt_dead", received_at=utcnow() - timedelta(days=4)
+        )
+    # The inbox opens on what needs attention: failures and what was applied recently.
     body = client.get("/staff/events").get_data(as_text=True)
-    assert "no such subscription sub_123" in body and "not ours" in body
-    assert "charge.refunded" not in body
-    assert body.count(">Replay</button>") == 1
+    assert "no such subscription sub_123" in body
+    assert "charge.refunded" in body
+    assert "evt_applied_long_ago" not in body
+    assert "not ours" not in body and "customer.updated" not in body
+    assert body.count(">Replay</button>") == 2
+    assert body.count('class="badge badge-dead"') == 1
+    # Ignored events are one click away, each saying why.
+    assert 'href="/staff/events?view=ignored"' in body
+    ignored = client.get("/staff/events?view=ignored").get_data(as_text=True)
+    assert ignored.count('data-why="ignored"') == 2
+    assert "not ours" in ignored
+    assert "Not used: the ledger learns nothing from customer.updated events." in ignored
+    assert "sub_123" not in ignored
+    only_dead = client.get("/staff/events?view=dead").get_data(as_text=True)
+    assert dead.stripe_event_id in only_dead and "sub_123" not in only_dead
+    applied = client.get("/staff/events?view=applied").get_data(as_text=True)
+    assert "evt_applied_long_ago" in applied and "charge.refunded" in applied
+    refused = client.get("/staff/events?view=bogus")
+    assert refused.status_code == 422 and "No such view of the inbox" in refused.get_data(
+        as_text=True
+    )
     token = csrf_token(body)
     response = client.post(f"/staff/events/{failed.id}/replay", data={"csrf_token": token})
     assert response.status_code == 302
@@ -491,3 +524,18 @@ def test_an_admin_sets_formats_caps_and_audience_and_sees_them_again(
     assert {("formats", "banner"), ("formats", "header"), ("devices", "phone")} <= checked
     assert ("formats", "inline") not in checked
     assert 'value="FR, IE"' in html
+
+
+def test_dashboard_charts_label_months_with_their_year_and_name_recurring_cancellations(
+    app: Flask, client: FlaskClient, viewer: StaffUser
+) -> None:
+    with arranged(app) as session:
+        factories.donation(session, amount_minor=1500)
+        factories.monthly(session, status=MonthlyStatus.CANCELED, canceled_at=utcnow())
+    body = client.get("/staff/").get_data(as_text=True)
+    now = utcnow()
+    assert f">{now:%b %Y}<" in body
+    # "Dec 25" reads as the 25th of December.
+    assert re.search(r">[A-Z][a-z]{2} \d{2}<", body) is None
+    assert "Recurring gifts cancelled" in body and "Monthly gifts cancelled" not in body
+    assert f"{now.year}" in re.findall(r"<th scope=\"row\">(\d{1,2} \w{3} \d{4})</th>", body)[-1]

@@ -36,7 +36,10 @@ from service.staff.reports.funnel import (
     two_proportion_p_value,
 )
 from service.staff.reports.lists import (
+    INBOX_VIEWS,
     PAGE_SIZE,
+    RECENT_APPLIED_HOURS,
+    STRIPE_RETRY_DAYS,
     DonationFilters,
     SupporterFilters,
     campaigns_for_staff,
@@ -57,11 +60,14 @@ from service.staff.reports.money import (
 
 __all__ = [
     "DEFINITIONS",
+    "INBOX_VIEWS",
     "MIN_CONVERSIONS_FOR_TEST",
     "MIN_IMPRESSIONS_FOR_TEST",
     "MONEY_DEFINITION",
     "PAGE_SIZE",
+    "RECENT_APPLIED_HOURS",
     "SIGNIFICANCE_LEVEL",
+    "STRIPE_RETRY_DAYS",
     "CampaignPerformance",
     "Dashboard",
     "DonationFilters",

@@ -286,7 +286,7 @@ def summarise_refunds_disputes(session: Session, now: datetime) -> list[RefundDi
 
 
 def summarise_weeks(session: Session, now: datetime) -> WeeklyTrend:
-    """New supporters and monthly cancellations per week over the last 12 weeks."""
+    """New supporters and recurring gifts cancelled per week over the last 12 weeks."""
     edges = week_starts(now)
     new = session.execute(
         select(*_bucket_sums(Supporter.first_supported_at, edges)).where(

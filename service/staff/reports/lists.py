@@ -5,12 +5,11 @@ The staff pages and the CSV downloads share the same filtered statements.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.appeals import Campaign
@@ -139,10 +138,34 @@ def campaigns_for_staff(session: Session) -> list[Campaign]:
     return list(session.scalars(stmt))
 
 
-def events_statement(outcomes: Sequence[EventOutcome]) -> Any:
-    """Return the Stripe events with these outcomes, newest first."""
+# Stripe retries a failed delivery for up to three days; after that only a replay helps.
+STRIPE_RETRY_DAYS = 3
+# "Recently applied" on the inbox's opening view.
+RECENT_APPLIED_HOURS = 24
+INBOX_VIEWS = ("attention", "failed", "dead", "applied", "ignored")
+
+
+def events_statement(view: str, now: datetime) -> Any:
+    """Return the Stripe events of one inbox view, newest first.
+
+    attention (the default): every failed event and those applied in the last day;
+    failed; dead (failed, and past Stripe's retries); applied; ignored.
+    """
+    failed = StripeEvent.outcome == EventOutcome.FAILED
+    dead_before = now - timedelta(days=STRIPE_RETRY_DAYS)
+    conditions = {
+        "failed": failed,
+        "dead": and_(failed, StripeEvent.received_at < dead_before),
+        "applied": StripeEvent.outcome == EventOutcome.APPLIED,
+        "ignored": StripeEvent.outcome == EventOutcome.IGNORED,
+    }
+    recent = and_(
+        StripeEvent.outcome == EventOutcome.APPLIED,
+        StripeEvent.received_at >= now - timedelta(hours=RECENT_APPLIED_HOURS),
+    )
+    condition = conditions.get(view, or_(failed, recent))
     return (
         select(StripeEvent)
-        .where(StripeEvent.outcome.in_(outcomes))
+        .where(condition)
         .order_by(StripeEvent.received_at.desc(), StripeEvent.id.desc())
     )

@@ -24,7 +24,8 @@ def dashboard() -> ResponseReturnValue:
     revenue_charts = [
         charts.bar_chart(
             f"Net one-off revenue per month ({row.currency.upper()})",
-            [label[:3] + " " + label[-2:] for label in board.month_labels],
+            # "Dec 2025", never "Dec 25", which reads as a date.
+            list(board.month_labels),
             [
                 charts.Series(
                     row.currency.upper(),
@@ -35,13 +36,15 @@ def dashboard() -> ResponseReturnValue:
         )
         for row in board.one_off
     ]
-    week_labels = [day.strftime("%d %b") for day in board.weekly.week_starts]
+    # Weeks start on Monday; the label is that Monday with its year ("1 Dec 2025").
+    week_labels = [f"{day.day} {day:%b %Y}" for day in board.weekly.week_starts]
     trend_chart = charts.line_chart(
-        "New supporters and cancellations per week",
+        "New supporters and recurring gifts cancelled per week (weeks start on Monday)",
         week_labels,
         [
             charts.Series("New supporters", board.weekly.new_supporters),
-            charts.Series("Monthly gifts cancelled", board.weekly.cancellations),
+            # Monthly and annual gifts alike: both are counted.
+            charts.Series("Recurring gifts cancelled", board.weekly.cancellations),
         ],
     )
     return render_template(

@@ -1,14 +1,17 @@
-"""The Stripe event inbox: failed and ignored events, and replaying a failed one."""
+"""The Stripe event inbox: what needs attention first, every outcome a click away, replay."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service.core.extensions import db
-from service.ledger import EventOutcome, StripeEvent, replay_event
+from service.core.input_guard import refuse_parameter
+from service.core.models import utcnow
+from service.ledger import EventOutcome, StripeEvent, replay_event, why_ignored
 from service.staff import reports
 from service.staff.accounts import require_role
 from service.staff.forms import ConfirmForm
@@ -16,26 +19,29 @@ from service.staff.views.common import page_number, query_without_page, require_
 
 
 def events() -> ResponseReturnValue:
-    """List the failed and ignored Stripe events, newest first."""
-    wanted = request.args.get("outcome", "")
-    outcomes = (
-        [EventOutcome(wanted)]
-        if wanted in {EventOutcome.FAILED.value, EventOutcome.IGNORED.value}
-        else [EventOutcome.FAILED, EventOutcome.IGNORED]
-    )
+    """List the inbox's events that need attention (or another view), newest first."""
+    wanted = request.args.get("view", "")
+    view = wanted if wanted in reports.INBOX_VIEWS else "attention"
+    if wanted and wanted != view:
+        refuse_parameter("view", "No such view of the inbox; showing what needs attention.")
+    now = utcnow()
     page = page_number()
     rows, has_next = reports.page_of(
-        db.session, reports.events_statement(outcomes), page, scalars=True
+        db.session, reports.events_statement(view, now), page, scalars=True
     )
     return render_template(
         "staff/events.html",
         rows=rows,
-        outcome=wanted,
+        view=view,
         page=page,
         has_next=has_next,
         query=query_without_page(),
         replay_form=ConfirmForm(),
         pretty=lambda payload: json.dumps(payload, indent=2, sort_keys=True)[:20_000],
+        why_ignored=why_ignored,
+        dead_before=now - timedelta(days=reports.STRIPE_RETRY_DAYS),
+        retry_days=reports.STRIPE_RETRY_DAYS,
+        recent_hours=reports.RECENT_APPLIED_HOURS,
     )
 
 
