@@ -57,6 +57,13 @@ from service.staff.reports.money import (
     period_label,
     period_start,
 )
+from service.staff.reports.retention import (
+    RETENTION_DEFINITION,
+    ChurnRow,
+    CohortRow,
+    churn_by_month,
+    cohort_retention,
+)
 
 __all__ = [
     "DEFINITIONS",
@@ -66,9 +73,12 @@ __all__ = [
     "MONEY_DEFINITION",
     "PAGE_SIZE",
     "RECENT_APPLIED_HOURS",
+    "RETENTION_DEFINITION",
     "SIGNIFICANCE_LEVEL",
     "STRIPE_RETRY_DAYS",
     "CampaignPerformance",
+    "ChurnRow",
+    "CohortRow",
     "Dashboard",
     "DonationFilters",
     "FunnelRow",
@@ -85,6 +95,8 @@ __all__ = [
     "build_dashboard",
     "campaign_performance",
     "campaigns_for_staff",
+    "churn_by_month",
+    "cohort_retention",
     "compare_revenue",
     "compare_variants",
     "donations_statement",

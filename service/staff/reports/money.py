@@ -70,7 +70,7 @@ def period_label(start: date, period: Period) -> str:
     return start.isoformat()
 
 
-def _bucket(session: Session, column: Any, period: Period) -> ColumnElement[Any]:
+def period_bucket(session: Session, column: Any, period: Period) -> ColumnElement[Any]:
     """The start of each row's period, in SQL (UTC)."""
     if session.get_bind().dialect.name == "postgresql":
         return func.date_trunc(period.value, func.timezone("UTC", column))
@@ -82,7 +82,8 @@ def _bucket(session: Session, column: Any, period: Period) -> ColumnElement[Any]
     return func.date(column)
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date:
+    """A period start from the database (a datetime on PostgreSQL, text on SQLite)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -108,14 +109,14 @@ def money_received(
     rows: dict[tuple[str, date], MoneyRow] = {}
 
     def merge(currency_: str, bucket: Any, **values: Any) -> None:
-        key = (currency_, _as_date(bucket))
+        key = (currency_, as_date(bucket))
         row = rows.get(key) or MoneyRow(currency=currency_, period_start=key[1])
         rows[key] = replace(row, **values)
 
     def where_currency(column: Any) -> Any:
         return column == currency if currency else True
 
-    paid = _bucket(session, Donation.paid_at, period).label("bucket")
+    paid = period_bucket(session, Donation.paid_at, period).label("bucket")
     for cur, bucket, count, gross, fees, net, unknown in session.execute(
         select(
             Donation.currency,
@@ -139,7 +140,7 @@ def money_received(
             net_minor=int(net or 0),
             fees_unknown=int(unknown or 0),
         )
-    refunded = _bucket(session, Donation.refunded_at, period).label("bucket")
+    refunded = period_bucket(session, Donation.refunded_at, period).label("bucket")
     for cur, bucket, amount in session.execute(
         select(Donation.currency, refunded, func.sum(Donation.amount_refunded_minor))
         .where(Donation.refunded_at >= low, Donation.refunded_at < high)
@@ -147,7 +148,7 @@ def money_received(
         .group_by(Donation.currency, refunded)
     ):
         merge(cur, bucket, refunds_minor=int(amount or 0))
-    disputed = _bucket(session, Donation.disputed_at, period).label("bucket")
+    disputed = period_bucket(session, Donation.disputed_at, period).label("bucket")
     for cur, bucket, amount in session.execute(
         select(Donation.currency, disputed, func.sum(Donation.amount_minor))
         .where(Donation.disputed_at >= low, Donation.disputed_at < high)
