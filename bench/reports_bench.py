@@ -3,7 +3,8 @@
     python -m bench.reports_bench [--server postgresql://postgres@127.0.0.1:5432/postgres]
                                   [--scales 10000,1000000] [--explain]
 
-Creates (and at the end drops) its own database `bench_reports` next to the server URL,
+Creates (and at the end drops) a database of its own, `bench_reports_<random>`, next to
+the server URL (never one that exists already, so no one else's is dropped),
 migrates it with Alembic so the indexes are exactly the models', fills it with set-based
 SQL (INSERT … SELECT generate_series; one supporter per five donations, a fifth of them
 with a monthly gift), ANALYZEs, and times every query the dashboard, the campaign page
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import time
 from collections.abc import Callable
@@ -31,7 +33,8 @@ from service.core.models import utcnow
 from service.core.settings import Settings
 from service.staff import reports
 
-DATABASE = "bench_reports"
+# A name of this run's own: a fixed name would drop whatever another run left there.
+DATABASE = f"bench_reports_{secrets.token_hex(4)}"
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 REPEATS = 5
 SLOW_MS = 50.0
@@ -69,15 +72,16 @@ FILL = [
     # Donations over two years: 30% monthly payments, 2% refunded, 0.7% disputed.
     """
     INSERT INTO donations (frequency, status, supporter_id, monthly_donation_id, amount_minor,
-        amount_refunded_minor, currency, email, stripe_payment_intent_id, stripe_invoice_id,
-        stripe_customer_id, campaign, variant, placement, paid_at, refunded_at, disputed_at,
-        created_at, updated_at)
+        amount_refunded_minor, fee_minor, net_minor, currency, email, stripe_payment_intent_id,
+        stripe_invoice_id, stripe_customer_id, campaign, variant, placement, paid_at,
+        refunded_at, disputed_at, created_at, updated_at)
     SELECT CASE WHEN m THEN 'monthly' ELSE 'one_off' END,
            CASE WHEN r < 0.02 THEN 'refunded' WHEN r < 0.025 THEN 'disputed'
                 WHEN r < 0.027 THEN 'dispute_lost' ELSE 'succeeded' END,
            CASE WHEN m THEN (1 + g % (:supporters / 5)) * 5 ELSE sup END,
            CASE WHEN m THEN 1 + g % (:supporters / 5) END,
            amount, CASE WHEN r < 0.02 THEN amount ELSE 0 END,
+           amount * 15 / 1000 + 25, amount - (amount * 15 / 1000 + 25),
            CASE WHEN g % 10 < 8 THEN 'eur' WHEN g % 10 = 8 THEN 'gbp' ELSE 'usd' END,
            'reader' || sup || '@mail.example',
            CASE WHEN NOT m THEN 'pi_bench_' || g END,
@@ -129,11 +133,10 @@ FILL = [
 ]
 
 
-def recreate_database(server_url: str) -> str:
-    """Drop and create the bench database; return its URL."""
+def create_database(server_url: str) -> str:
+    """Create this run's database (failing if the name is taken); return its URL."""
     admin = build_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
     admin.dispose()
     return make_url(server_url).set(database=DATABASE).render_as_string(hide_password=False)
@@ -180,6 +183,20 @@ def queries(settings: Settings) -> dict[str, Callable[[Session], Any]]:
         ),
         "campaign funnel, 365 days": lambda s: reports.campaign_performance(
             s, now - timedelta(days=365)
+        ),
+        "money received per day, this month": lambda s: reports.money_received(
+            s, now.date().replace(day=1), now.date(), reports.Period.DAY
+        ),
+        "money received per month, 2 years": lambda s: reports.money_received(
+            s, (now - timedelta(days=730)).date(), now.date(), reports.Period.MONTH
+        ),
+        "money received per week, 1 year, one currency": lambda s: reports.money_received(
+            s, (now - timedelta(days=365)).date(), now.date(), reports.Period.WEEK, "gbp"
+        ),
+        "churn per month, 12 months": lambda s: reports.churn_by_month(s, now),
+        "retention by cohort, 12 months": lambda s: reports.cohort_retention(s, now),
+        "event inbox, needs attention": lambda s: reports.page_of(
+            s, reports.events_statement("attention", now), 1, scalars=True
         ),
         "supporters list, page 1": lambda s: reports.page_of(
             s, reports.supporters_statement(reports.SupporterFilters(), now), 1, scalars=False
@@ -252,7 +269,7 @@ def main() -> None:
     args = parser.parse_args()
     scales = [int(value) for value in args.scales.split(",")]
 
-    url = recreate_database(args.server)
+    url = create_database(args.server)
     upgrade_database(url)
     engine = build_engine(url)
     settings = Settings(env="test", database_url=url)
