@@ -318,7 +318,7 @@ def test_the_event_inbox_lists_failures_and_an_admin_replays_one(
         )
         factories.stripe_event(session, outcome=EventOutcome.IGNORED, error="not ours")
         factories.stripe_event(
-            session, outcome=EventOutcome.IGNORED, error=None, type="customer.updated"
+            session, outcome=EventOutcome.IGNORED, error=None, type="payment_method.attached"
         )
         factories.stripe_event(
             session, outcome=EventOutcome.APPLIED, error=None, type="charge.refunded"
@@ -339,7 +339,7 @@ def test_the_event_inbox_lists_failures_and_an_admin_replays_one(
     assert "no such subscription sub_123" in body
     assert "charge.refunded" in body
     assert "evt_applied_long_ago" not in body
-    assert "not ours" not in body and "customer.updated" not in body
+    assert "not ours" not in body and "payment_method.attached" not in body
     assert body.count(">Replay</button>") == 2
     assert body.count('class="badge badge-dead"') == 1
     # Ignored events are one click away, each saying why.
@@ -347,7 +347,7 @@ def test_the_event_inbox_lists_failures_and_an_admin_replays_one(
     ignored = client.get("/staff/events?view=ignored").get_data(as_text=True)
     assert ignored.count('data-why="ignored"') == 2
     assert "not ours" in ignored
-    assert "Not used: the ledger learns nothing from customer.updated events." in ignored
+    assert "Not used: the ledger learns nothing from payment_method.attached events." in ignored
     assert "sub_123" not in ignored
     only_dead = client.get("/staff/events?view=dead").get_data(as_text=True)
     assert dead.stripe_event_id in only_dead and "sub_123" not in only_dead
