@@ -1,7 +1,7 @@
 """donation fees: Stripe's fee and net per payment; campaign revenue read from an index
 
-Revision ID: 0006_donation_fees
-Revises: 0005_appeal_formats
+Revision ID: 0007_donation_fees
+Revises: 0006_readers
 Create Date: 2026-11-30 16:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_donation_fees"
-down_revision = "0005_appeal_formats"
+revision = "0007_donation_fees"
+down_revision = "0006_readers"
 branch_labels = None
 depends_on = None
 
