@@ -219,10 +219,16 @@ def stall_section(server_url: str, quick: bool) -> tuple[list[str], list[str]]:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for run in runs:
+        answered = run.stalled.requests > run.stalled.errors
+
+        def stalled(value: float, answered: bool = answered) -> str:
+            return _ms(value if answered else None)  # no probe answered: no latency
+
         answers = ", ".join(f"{n} x {status}" for status, n in sorted(run.checkouts.items()))
         lines.append(
             f"| {run.name} | {_ms(run.idle.p50_ms)} | {_ms(run.idle.p99_ms)} "
-            f"| {_ms(run.stalled.p50_ms)} | {_ms(run.stalled.p99_ms)} | {run.stalled.errors} "
+            f"| {stalled(run.stalled.p50_ms)} | {stalled(run.stalled.p99_ms)} "
+            f"| {run.stalled.errors} "
             f"| {run.ratio:.2f} | {answers} |"
         )
     ratio = runs[0].ratio
