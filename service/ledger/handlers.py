@@ -12,36 +12,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import stripe_gateway
 from service.core.settings import Settings
+from service.ledger.customers import handle_customer_deleted, handle_customer_updated
 from service.ledger.models import (
     AttemptStatus,
     Donation,
     Frequency,
     MonthlyDonation,
     MonthlyStatus,
-    StripeCustomer,
 )
 from service.ledger.notices import Notice, notify
 from service.ledger.recording import (
     PaymentFacts,
     apply_dispute,
     apply_refund,
-    ensure_monthly,
-    erase_customer,
     find_donation,
-    follow_email,
     link_supporter,
     mark_attempt,
     record_donation,
     record_fees,
     refresh,
     restate_refund,
-    sync_monthly_donation,
 )
+from service.ledger.recurring import ensure_monthly, sync_monthly_donation
 from service.ledger.stripe_json import (
     Obj,
     attribution,
@@ -327,38 +323,6 @@ def handle_checkout_expired(session: Session, settings: Settings, event: Obj) ->
     if not stripe_gateway.is_ours(checkout_session.get("metadata")):
         return False
     mark_attempt(session, checkout_session, AttemptStatus.EXPIRED)
-    return True
-
-
-def _our_customer(session: Session, event: Obj) -> StripeCustomer | None:
-    customer_id = object_id(event["data"]["object"].get("id"))
-    if not customer_id:
-        return None
-    return session.scalar(
-        select(StripeCustomer).where(StripeCustomer.stripe_customer_id == customer_id)
-    )
-
-
-def handle_customer_updated(session: Session, settings: Settings, event: Obj) -> bool:
-    """A supporter's Stripe customer changed: follow a new email, so one person stays one
-    supporter (read from Stripe, so an older snapshot heard late cannot undo it)."""
-    customer = _our_customer(session, event)
-    if customer is None:
-        return False
-    current = stripe_gateway.fetch_customer(settings, customer.stripe_customer_id)
-    if current.get("deleted"):
-        return True  # its customer.deleted erases it
-    follow_email(session, customer, email(current.get("email")))
-    refresh(session, settings, customer.supporter_id)
-    return True
-
-
-def handle_customer_deleted(session: Session, settings: Settings, event: Obj) -> bool:
-    """A customer was deleted at Stripe (often an erasure request): erase them here too."""
-    customer = _our_customer(session, event)
-    if customer is None:
-        return False
-    erase_customer(session, customer)
     return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service.staff.reports.campaigns import CampaignPerformance, campaign_performance
 from service.staff.reports.dashboard import (
     DEFINITIONS,
     Dashboard,
@@ -23,16 +24,10 @@ from service.staff.reports.funnel import (
     MIN_CONVERSIONS_FOR_TEST,
     MIN_IMPRESSIONS_FOR_TEST,
     SIGNIFICANCE_LEVEL,
-    CampaignPerformance,
     FunnelRow,
-    RevenueRow,
     VariantComparison,
-    campaign_performance,
-    compare_revenue,
     compare_variants,
     funnel_rows,
-    revenue_p_value,
-    revenue_rows,
     two_proportion_p_value,
 )
 from service.staff.reports.lists import (
@@ -63,6 +58,12 @@ from service.staff.reports.retention import (
     CohortRow,
     churn_by_month,
     cohort_retention,
+)
+from service.staff.reports.revenue import (
+    RevenueRow,
+    compare_revenue,
+    revenue_p_value,
+    revenue_rows,
 )
 
 __all__ = [
