@@ -37,6 +37,10 @@ class LiveServer:
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
         self.server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        # Closing waits for requests still in flight (a page's last beacon, sent as it
+        # closes), so none uses the app's database after the test has disposed of it.
+        self.server.daemon_threads = False  # type: ignore[attr-defined]
+        self.server.block_on_close = True  # type: ignore[attr-defined]
         self.url = f"http://{host}:{self.server.server_port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
