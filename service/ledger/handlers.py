@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from service import stripe_gateway
 from service.core.settings import Settings
+from service.ledger.changes import Change, announce_recurring
 from service.ledger.customers import handle_customer_deleted, handle_customer_updated
 from service.ledger.models import (
     AttemptStatus,
@@ -27,17 +28,15 @@ from service.ledger.models import (
 from service.ledger.notices import Notice, notify
 from service.ledger.recording import (
     PaymentFacts,
-    apply_dispute,
-    apply_refund,
     find_donation,
     link_supporter,
     mark_attempt,
     record_donation,
     record_fees,
     refresh,
-    restate_refund,
 )
 from service.ledger.recurring import ensure_monthly, sync_monthly_donation
+from service.ledger.refunds import apply_dispute, apply_refund, restate_refund
 from service.ledger.stripe_json import (
     Obj,
     attribution,
@@ -193,6 +192,8 @@ def handle_invoice_payment_failed(session: Session, settings: Settings, event: O
             monthly_id=monthly.id,
             invoice_url=_invoice_url(invoice),
         )
+        key = f"recurring_gift.failed:{event['id']}"
+        announce_recurring(session, Change.RECURRING_FAILED, monthly, key, event_time(event))
     return True
 
 
@@ -291,7 +292,7 @@ def handle_charge_refunded(session: Session, settings: Settings, event: Obj) -> 
     if donation is None:
         return False
     refunded, refunded_at, _disputed = _charge_facts(settings, charge)
-    apply_refund(donation, refunded, refunded_at or event_time(event))
+    apply_refund(session, donation, refunded, refunded_at or event_time(event))
     session.flush()
     refresh(session, settings, donation.supporter_id)
     return True
@@ -311,7 +312,7 @@ def handle_refund_changed(session: Session, settings: Settings, event: Obj) -> b
     charge = stripe_gateway.fetch_charge(settings, charge_id)
     refunds = stripe_gateway.list_refunds(settings, charge_id)
     refunded, refunded_at, _disputed = charge_facts(charge, refunds)
-    restate_refund(donation, refunded, refunded_at)
+    restate_refund(session, donation, refunded, refunded_at)
     session.flush()
     refresh(session, settings, donation.supporter_id)
     return True

@@ -17,6 +17,7 @@ from service.core.db import insert_ignoring_conflicts
 from service.core.models import utcnow
 from service.core.settings import Settings
 from service.ledger import stripe_json
+from service.ledger.changes import Change, announce_gift, announce_supporter
 from service.ledger.models import (
     AttemptStatus,
     CheckoutAttempt,
@@ -28,13 +29,9 @@ from service.ledger.models import (
     Supporter,
 )
 from service.ledger.notices import Notice, notify
+from service.ledger.refunds import apply_dispute, apply_refund
 from service.ledger.stripe_json import Obj
 from service.ledger.supporters import refresh_supporter
-
-# Dispute statuses after which the money's fate is settled.
-DISPUTE_WON = frozenset({"won", "warning_closed"})
-DISPUTE_LOST = "lost"
-
 
 # -- supporters ----------------------------------------------------------------------------
 
@@ -142,12 +139,32 @@ def erase_customer(session: Session, customer: StripeCustomer) -> None:
 
 
 def refresh(session: Session, settings: Settings, supporter_id: int | None) -> None:
-    """Recompute one supporter's standing after their gifts changed."""
+    """Recompute one supporter's standing after their gifts changed; announce a start or
+    a lapse (keyed by the standing it ends, so a redelivered event announces nothing)."""
     if supporter_id is None:
         return
     supporter = session.get(Supporter, supporter_id, populate_existing=True)
-    if supporter is not None:
-        refresh_supporter(session, supporter, settings)
+    if supporter is None:
+        return
+    now = utcnow()
+    before = supporter.supported_until
+    refresh_supporter(session, supporter, settings)
+    after = supporter.supported_until
+    was, counts = before is not None and before > now, after is not None and after > now
+    if counts and not was:
+        key = f"supporter.started:{supporter.id}:{_stamp(before)}"
+        announce_supporter(session, Change.SUPPORTER_STARTED, supporter, key, now)
+    elif was and not counts:
+        announce_supporter(session, Change.SUPPORTER_LAPSED, supporter, lapse_key(supporter), now)
+
+
+def _stamp(value: datetime | None) -> str:
+    return str(int(value.timestamp())) if value is not None else "none"
+
+
+def lapse_key(supporter: Supporter) -> str:
+    """One lapse, one key: by the time support ended, whichever path notices it."""
+    return f"supporter.lapsed:{supporter.id}:{_stamp(supporter.supported_until)}"
 
 
 # -- donations -----------------------------------------------------------------------------
@@ -253,18 +270,19 @@ def record_donation(session: Session, settings: Settings, facts: PaymentFacts) -
     # session's completion), so the result does not depend on which we heard of first.
     if facts.paid_at < donation.paid_at:
         donation.paid_at = facts.paid_at
-    apply_refund(donation, facts.amount_refunded_minor, facts.refunded_at or facts.paid_at)
-    if facts.disputed and donation.disputed_at is None:
-        apply_dispute(donation, "needs_response", facts.paid_at)
     if donation.supporter_id is None:
         supporter = link_supporter(session, settings, donation.stripe_customer_id, donation.email)
         donation.supporter_id = supporter.id if supporter else None
+    apply_refund(session, donation, facts.amount_refunded_minor, facts.refunded_at or facts.paid_at)
+    if facts.disputed and donation.disputed_at is None:
+        apply_dispute(donation, "needs_response", facts.paid_at)
     record_fees(settings, donation, facts.balance_transaction)
     session.flush()
     refresh(session, settings, donation.supporter_id)
     if new and donation.status is DonationStatus.SUCCEEDED:
         # Keyed by the payment: a twin event or a redelivery never thanks twice.
         notify(session, Notice.GIFT_SUCCEEDED, str(donation.id), donation_id=donation.id)
+        announce_gift(session, Change.GIFT_SUCCEEDED, donation, f"gift.succeeded:{donation.id}")
     return donation
 
 
@@ -315,47 +333,6 @@ def _balance_transaction(
         return None
     found = charge.get("balance_transaction")
     return found if isinstance(found, dict) else None
-
-
-def _refund_status(donation: Donation) -> DonationStatus:
-    if donation.amount_refunded_minor >= donation.amount_minor:
-        return DonationStatus.REFUNDED
-    if donation.amount_refunded_minor > 0:
-        return DonationStatus.PARTIALLY_REFUNDED
-    return DonationStatus.SUCCEEDED
-
-
-def apply_refund(donation: Donation, amount_refunded: int, at: datetime) -> None:
-    """Set the refunded total (refunds only grow, so the largest total seen wins)."""
-    # The CHECK constraint keeps the total within the amount; Stripe's total may not be.
-    refunded = min(max(int(amount_refunded), donation.amount_refunded_minor), donation.amount_minor)
-    donation.amount_refunded_minor = refunded
-    if refunded and donation.refunded_at is None:
-        donation.refunded_at = at
-    if donation.status not in (DonationStatus.DISPUTED, DonationStatus.DISPUTE_LOST):
-        donation.status = _refund_status(donation)
-
-
-def restate_refund(donation: Donation, amount_refunded: int, at: datetime | None) -> None:
-    """Set the refunded total to Stripe's current one, which a failed refund lowers again."""
-    donation.amount_refunded_minor = min(max(int(amount_refunded), 0), donation.amount_minor)
-    donation.refunded_at = at if donation.amount_refunded_minor else None
-    if donation.status not in (DonationStatus.DISPUTED, DonationStatus.DISPUTE_LOST):
-        donation.status = _refund_status(donation)
-
-
-def apply_dispute(donation: Donation, dispute_status: str, at: datetime) -> None:
-    """Mark a dispute; a closed dispute's outcome is final whatever arrives after it."""
-    if dispute_status == DISPUTE_LOST:
-        donation.status = DonationStatus.DISPUTE_LOST
-    elif dispute_status in DISPUTE_WON:
-        if donation.status is not DonationStatus.DISPUTE_LOST:
-            donation.status = _refund_status(donation)
-    elif donation.disputed_at is None or donation.status is DonationStatus.DISPUTED:
-        donation.status = DonationStatus.DISPUTED
-    # An open dispute after a closed one (events out of order) changes nothing above.
-    if donation.disputed_at is None:
-        donation.disputed_at = at
 
 
 # -- checkout attempts ---------------------------------------------------------------------

@@ -16,7 +16,13 @@ from service.core.db import insert_ignoring_conflicts
 from service.core.models import utcnow
 from service.core.settings import Settings
 from service.ledger import stripe_json
-from service.ledger.models import Interval, MonthlyDonation, MonthlyStatus
+from service.ledger.changes import Change, announce_recurring
+from service.ledger.models import (
+    SUPPORTING_MONTHLY_STATUSES,
+    Interval,
+    MonthlyDonation,
+    MonthlyStatus,
+)
 from service.ledger.notices import Notice, notify
 from service.ledger.recording import link_supporter, refresh
 from service.ledger.stripe_json import Obj
@@ -76,6 +82,7 @@ def sync_monthly_donation(
         return None
     subscription_id = str(subscription["id"])
     monthly = _monthly_for_update(session, subscription_id)
+    canceled = False
     if monthly is not None and monthly.stripe_state_at is not None and not fetched:
         if state_at < monthly.stripe_state_at:
             return monthly
@@ -104,6 +111,7 @@ def sync_monthly_donation(
             return sync_monthly_donation(session, settings, subscription, state_at, fetched=fetched)
         monthly = _monthly_for_update(session, subscription_id)
         assert monthly is not None
+    before = _terms(monthly) if monthly.stripe_state_at is not None else None
     status = MonthlyStatus(subscription["status"])
     # A canceled subscription never comes back; a stale "active" must not revive it.
     if monthly.status is MonthlyStatus.CANCELED and monthly.stripe_state_at is not None:
@@ -111,6 +119,7 @@ def sync_monthly_donation(
     elif status is MonthlyStatus.CANCELED:
         # Keyed by the gift: however many events report the end, one notice.
         notify(session, Notice.MONTHLY_CANCELED, str(monthly.id), monthly_id=monthly.id)
+        canceled = True
     monthly.status = status
     monthly.interval = subscription_interval(subscription)
     monthly.amount_minor = amount
@@ -132,8 +141,45 @@ def sync_monthly_donation(
         supporter = link_supporter(session, settings, customer_id, None)
         monthly.supporter_id = supporter.id if supporter else None
     session.flush()
+    _announce(session, monthly, before, canceled, state_at)
     refresh(session, settings, monthly.supporter_id)
     return monthly
+
+
+def _terms(monthly: MonthlyDonation) -> tuple[MonthlyStatus, int, str, Interval, bool]:
+    return (
+        monthly.status,
+        monthly.amount_minor,
+        monthly.currency,
+        monthly.interval,
+        monthly.cancel_at_period_end,
+    )
+
+
+def _announce(
+    session: Session,
+    monthly: MonthlyDonation,
+    before: tuple[MonthlyStatus, int, str, Interval, bool] | None,
+    canceled: bool,
+    at: datetime,
+) -> None:
+    """Tell listeners a recurring gift started, changed its terms, or ended."""
+    if canceled:
+        key = f"recurring_gift.canceled:{monthly.id}"
+        announce_recurring(session, Change.RECURRING_CANCELED, monthly, key, at)
+        return
+    supporting = monthly.status in SUPPORTING_MONTHLY_STATUSES
+    if supporting and (before is None or before[0] not in SUPPORTING_MONTHLY_STATUSES):
+        # Once in a gift's life: a past-due gift paid again did not start anew.
+        key = f"recurring_gift.started:{monthly.id}"
+        announce_recurring(session, Change.RECURRING_STARTED, monthly, key, at)
+    elif before is not None and before[1:] != _terms(monthly)[1:]:
+        _, amount, currency, interval, at_end = _terms(monthly)
+        key = (
+            f"recurring_gift.changed:{monthly.id}:{int(at.timestamp())}:"
+            f"{amount}{currency}:{interval.value}:{int(at_end)}"
+        )
+        announce_recurring(session, Change.RECURRING_CHANGED, monthly, key, at)
 
 
 def ensure_monthly(
