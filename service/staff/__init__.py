@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Flask
 
 from service.core.extensions import db, login_manager
-from service.staff import cli, views
+from service.core.jobs import every_day, register
+from service.staff import cli, trends_cli, views
 from service.staff.accounts import SignedInStaff, load_staff_user
+from service.staff.reports.trends import TRENDS_KIND, run_snapshot_job
 
 
 def init_app(app: Flask) -> None:
@@ -23,3 +25,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.create_staff_command)
+    app.cli.add_command(trends_cli.trends_group)
+    # Yesterday's trend snapshot, once a day (the worker enqueues it, keyed by the day).
+    register(TRENDS_KIND, run_snapshot_job)
+    every_day(TRENDS_KIND)

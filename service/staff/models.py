@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     String,
@@ -29,3 +30,22 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None]
     last_sign_in_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DailySnapshot(Base):
+    """The supporter count and recurring revenue at the end of one UTC day (trends).
+
+    Written by the daily job for yesterday, or back-filled from the ledger's dates.
+    """
+
+    __tablename__ = "daily_snapshots"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    # Distinct supporters by the definition, from the ledger alone.
+    supporters: Mapped[int]
+    # What the widget showed: the count plus the configured offset.
+    displayed_supporters: Mapped[int]
+    active_recurring: Mapped[int]
+    # Recurring revenue per month per currency, minor units (annual gifts count 1/12).
+    recurring_monthly_minor: Mapped[dict[str, Any]]
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)

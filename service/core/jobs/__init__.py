@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from service.core.jobs.models import Job, JobStatus
 from service.core.jobs.outbox import enqueue, retry_job, status_counts
+from service.core.jobs.periodic import daily_key, every_day, schedule_daily
 from service.core.jobs.registry import (
     MAX_ATTEMPTS,
     JobHandler,
@@ -29,9 +30,12 @@ __all__ = [
     "RunAgain",
     "Worker",
     "WorkerPool",
+    "daily_key",
     "enqueue",
+    "every_day",
     "handler_for",
     "register",
     "retry_job",
+    "schedule_daily",
     "status_counts",
 ]

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from service.core.extensions import db
 from service.core.jobs.models import JobStatus, jobs_table
+from service.core.jobs.periodic import schedule_daily
 from service.core.jobs.registry import MAX_ATTEMPTS, JobHandler, JobRun, RunAgain, handler_for
 from service.core.models import utcnow
 from service.core.settings import Settings
@@ -46,6 +47,8 @@ DEFAULT_LEASE = timedelta(minutes=2)
 # Done jobs (and so their keys) are kept this long, then purged by the worker.
 DONE_RETENTION = timedelta(days=30)
 _PURGE_EVERY = timedelta(hours=1)
+# How often a worker makes sure yesterday's daily jobs are enqueued.
+_SCHEDULE_EVERY = timedelta(minutes=10)
 
 
 def _any_due(now: datetime) -> Any:
@@ -97,6 +100,7 @@ class Worker:
         self.backoff_cap = backoff_cap
         self.clock = clock
         self._last_purge: datetime | None = None
+        self._last_schedule: datetime | None = None
 
     @property
     def settings(self) -> Settings:
@@ -179,6 +183,7 @@ class Worker:
         while not stop.is_set():
             try:
                 self._purge_now_and_then()
+                self._schedule_now_and_then()
                 if self.run_one():
                     continue
             except Exception:
@@ -309,6 +314,19 @@ class Worker:
             return
         self._last_purge = now
         purge_done(self.app, older_than=now - DONE_RETENTION)
+
+    def _schedule_now_and_then(self) -> None:
+        """Enqueue yesterday's daily jobs, about every ten minutes (one per day: keyed)."""
+        now = self.clock()
+        if self._last_schedule is not None and now - self._last_schedule < _SCHEDULE_EVERY:
+            return
+        self._last_schedule = now
+        self.schedule_daily()
+
+    def schedule_daily(self) -> int:
+        """Enqueue the daily jobs for the day before the worker's today; how many were new."""
+        with self._transaction() as session:
+            return schedule_daily(session, self.clock().date())
 
 
 def purge_done(app: Flask, *, older_than: datetime) -> int:

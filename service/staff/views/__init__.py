@@ -28,6 +28,7 @@ from service.staff.views import (
     retention,
     site,
     supporter,
+    trends,
     users,
 )
 from service.staff.views.common import percent, safe_next, when
@@ -58,6 +59,7 @@ bp.add_url_rule("/reports/donations.csv", view_func=lists.donations_csv)
 bp.add_url_rule("/reports/money", view_func=money.money)
 bp.add_url_rule("/reports/money.csv", view_func=money.money_csv)
 bp.add_url_rule("/reports/retention", view_func=retention.retention)
+bp.add_url_rule("/reports/trends", view_func=trends.trends)
 bp.add_url_rule("/events", view_func=events.events)
 bp.add_url_rule("/events/<int:event_id>/replay", view_func=events.replay, methods=["POST"])
 bp.add_url_rule("/jobs", view_func=jobs.jobs)
