@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from service import appeals, core, donations, ledger, readers, staff
+from service import appeals, core, donations, ledger, outbound, readers, staff
 from service.core.settings import INSTANCE_DIR, PROJECT_ROOT, Settings
 
 
@@ -44,6 +44,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     import_all_models()
     core.init_app(app, settings)
     # Each feature registers its own routes, CLI commands and hooks.
-    for feature in (ledger, appeals, donations, readers, staff):
+    for feature in (ledger, appeals, donations, readers, staff, outbound):
         feature.init_app(app)
     return app

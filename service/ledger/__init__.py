@@ -10,8 +10,11 @@ from __future__ import annotations
 from flask import Flask
 
 from service.core.extensions import api_of
+from service.core.jobs import every_day, register
 from service.ledger import api, cli, webhook_endpoint
+from service.ledger.changes import Change, LedgerChange, on_change
 from service.ledger.inbox import replay_event, why_ignored
+from service.ledger.lapses import LAPSES_KIND, announce_lapses
 from service.ledger.models import (
     AttemptStatus,
     CheckoutAttempt,
@@ -31,12 +34,14 @@ from service.ledger.supporters import count_supporters, describe_count, display_
 __all__ = [
     "NOTICE_KIND",
     "AttemptStatus",
+    "Change",
     "CheckoutAttempt",
     "Donation",
     "DonationStatus",
     "EventOutcome",
     "Frequency",
     "Interval",
+    "LedgerChange",
     "MonthlyDonation",
     "MonthlyStatus",
     "Notice",
@@ -46,6 +51,7 @@ __all__ = [
     "describe_count",
     "display_count",
     "init_app",
+    "on_change",
     "replay_event",
     "why_ignored",
 ]
@@ -57,3 +63,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhook_endpoint.bp)
     app.cli.add_command(cli.recount_command)
     app.cli.add_command(cli.reconcile_command)
+    # Support that runs out with time changes no row: a daily job announces it.
+    register(LAPSES_KIND, announce_lapses)
+    every_day(LAPSES_KIND)

@@ -7,8 +7,11 @@ from flask import Flask
 from service.core.extensions import db, login_manager
 from service.core.jobs import every_day, register
 from service.staff import cli, trends_cli, views
-from service.staff.accounts import SignedInStaff, load_staff_user
+from service.staff.accounts import SignedInStaff, load_staff_user, require_role
 from service.staff.reports.trends import TRENDS_KIND, run_snapshot_job
+from service.staff.views import page_helpers
+
+__all__ = ["init_app", "page_helpers", "require_role"]
 
 
 def init_app(app: Flask) -> None:

@@ -22,3 +22,22 @@ def test_every_import_contract_is_kept(
     report = capsys.readouterr().out
     assert kept, report
     assert "0 broken" in report
+
+
+def test_every_feature_package_is_layered_and_keeps_to_its_exports() -> None:
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+        "contracts"
+    ]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    exports = next(c for c in contracts if c["type"] == "feature_exports")["features"]
+    packages = {
+        f"service.{path.name}"
+        for path in (ROOT / "service").iterdir()
+        if (path / "__init__.py").exists()
+    }
+    assert packages == set(layers)
+    assert packages - {"service.core", "service.stripe_gateway"} == set(exports)
+    # Outbound events sit on top: they follow the ledger and serve staff pages.
+    assert layers.index("service.outbound") < layers.index("service.staff")

@@ -94,7 +94,8 @@ def _no_store(response: Response) -> Response:
 
 
 @bp.context_processor
-def _helpers() -> dict[str, Any]:
+def page_helpers() -> dict[str, Any]:
+    """What every staff template uses (also for staff pages other features serve)."""
     return {
         "money": format_money,
         "percent": percent,
