@@ -239,11 +239,32 @@ def stall_section(server_url: str, quick: bool) -> tuple[list[str], list[str]]:
     return lines, problems
 
 
+def reports_section(server_url: str, quick: bool) -> tuple[list[str], list[str]]:
+    from bench.reports_bench import TARGET_MS, misses, run, table
+
+    scales = [10_000] if quick else [10_000, 1_000_000]
+    results = run(server_url, scales)
+    lines = [
+        "## Staff reports on PostgreSQL",
+        "",
+        "Every query the staff pages run, through the functions the views call, on a "
+        "database of this run's own (`bench_reports_<random>`, dropped after) filled with "
+        "set-based SQL: one supporter per five donations, a fifth with a recurring gift, two "
+        "years of payments, checkouts, beacon counters and daily trend snapshots. Median of "
+        f"5 runs after a warm-up (worst in brackets); target {TARGET_MS:.0f} ms per view.",
+        "",
+        *table(results, scales),
+        "",
+    ]
+    return lines, misses(results, scales)
+
+
 SECTIONS: dict[str, Callable[[str, bool], tuple[list[str], list[str]]]] = {
     "appeal": appeal_section,
     "stall": stall_section,
     "webhooks": webhook_section,
     "checkout": checkout_section,
+    "reports": reports_section,
 }
 
 
