@@ -75,8 +75,8 @@ def _axes(labels: Sequence[str], top: float, fmt: Callable[[float], str]) -> lis
             f"{escape(fmt(value))}</text>"
         )
     step = width / max(len(labels), 1)
-    # Label every other bucket when there are many, so labels never overlap.
-    every = 1 if len(labels) <= 8 else 2
+    # At most eight labels (every other bucket, every third, …), so labels never overlap.
+    every = max(1, math.ceil(len(labels) / 8))
     for i, label in enumerate(labels):
         if i % every:
             continue

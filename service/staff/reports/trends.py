@@ -145,16 +145,17 @@ class Step(enum.StrEnum):
     MONTH = "month"
 
 
-# At most this many points per chart, so labels stay legible.
-MAX_POINTS = 16
+# Days up to two weeks, weeks up to about four months, months beyond.
+MAX_DAYS = 14
+MAX_WEEKS = 17
 
 
 def step_for(start: date, end: date) -> Step:
     """Days for a short range, weeks for a few months, months beyond."""
     days = (end - start).days + 1
-    if days <= MAX_POINTS:
+    if days <= MAX_DAYS:
         return Step.DAY
-    if days <= MAX_POINTS * 7:
+    if days <= MAX_WEEKS * 7:
         return Step.WEEK
     return Step.MONTH
 
@@ -168,11 +169,14 @@ def _bucket(day: date, step: Step) -> date:
 
 
 def point_label(day: date, step: Step) -> str:
-    """Unambiguous labels: "3 Dec 2025", "w/c 1 Dec 2025", "Dec 2025"."""
+    """Short, unambiguous labels: "3 Dec" (a day, or the Monday a week starts), "Dec 2025".
+
+    A month always carries its year ("Dec 25" reads as a date); the page states the
+    range's dates and years above the chart.
+    """
     if step is Step.MONTH:
         return day.strftime("%b %Y")
-    text = f"{day.day} {day.strftime('%b %Y')}"
-    return f"w/c {text}" if step is Step.WEEK else text
+    return f"{day.day} {day.strftime('%b')}"
 
 
 @dataclass(frozen=True)
