@@ -164,7 +164,18 @@
 
   // Beacons wait in a queue and leave together when the page is hidden: no request
   // before or after rendering, one at the end of the page view.
-  var queue = [], seen = {}, viewed = {};
+  // The server counts each beacon once per page view (its random view id) and placement.
+  var queue = [], seen = {}, viewed = {}, viewId = null;
+  function pageViewId() {
+    if (!viewId) {
+      var b = new Uint8Array(16);
+      (window.crypto || { getRandomValues: function (a) {
+        for (var i = 0; i < a.length; i++) a[i] = Math.random() * 256;
+      } }).getRandomValues(b);
+      viewId = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    }
+    return viewId;
+  }
   function beacon(type, answer) {
     if (!base || !answer || !answer.campaign || answer.preview) return;
     var p = answer.placement;
@@ -177,7 +188,9 @@
       // A click or close on a box never counted as seen: count it seen first.
       beacon("impression", answer);
     }
-    queue.push({ type: type, campaign: answer.campaign, variant: answer.variant, placement: p });
+    queue.push({
+      type: type, campaign: answer.campaign, variant: answer.variant, placement: p, view_id: pageViewId()
+    });
   }
   function flush() {
     if (!queue.length) return;

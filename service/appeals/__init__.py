@@ -9,6 +9,7 @@ from flask import Flask
 
 from service.appeals import api, beacons, demo, public, site_api, widget
 from service.appeals.cache import invalidate_campaign_cache
+from service.appeals.campaigns import known_attribution
 from service.appeals.decision import fill
 from service.appeals.demo import seed_demo
 from service.appeals.editing import (
@@ -43,6 +44,7 @@ __all__ = [
     "fill",
     "init_app",
     "invalidate_campaign_cache",
+    "known_attribution",
     "sanitise_copy",
     "save_campaign",
     "seed_demo",

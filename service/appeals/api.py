@@ -11,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
+from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.appeals.cache import get_appeal_snapshot
-from service.appeals.counters import record_appeal_event
+from service.appeals.counters import client_key, count_beacons, sweep_beacon_marks
 from service.appeals.decision import AppealDecision, ArticleContext, ReaderState, decide_appeal
 from service.appeals.schemas import (
     AppealEventSchema,
@@ -45,6 +47,8 @@ blp = Blueprint(
 )
 
 APPEAL_EVENT_RATE_LIMIT = "60 per minute"
+# How often a process deletes beacon marks and client counts that no longer matter.
+BEACON_SWEEP_SECONDS = 3600.0
 # Answers remembered per URL until the cached campaigns are next reloaded; bounded so
 # a flood of distinct URLs cannot grow memory (the widget keeps its URLs coarse).
 MEMO_MAX_ENTRIES = 20_000
@@ -163,17 +167,40 @@ def get_appeals(args: dict[str, Any]) -> ResponseReturnValue:
 @blp.alt_response(429, schema="Error", description="Too many beacons from this client")
 @blp.alt_response(503, schema="Error", description="The database is away; nothing counted")
 def post_appeal_event(beacon: dict[str, str]) -> ResponseReturnValue:
-    """Count an impression, click or dismissal in today's counters."""
+    """Count an impression, click or dismissal in today's counters (at most once).
+
+    Accepted but not counted: a repeat within the page view, a click or dismissal
+    without the page view's impression, a campaign or variant that is not running (a
+    beacon may arrive after staff changed the campaign), a client past its daily cap.
+    """
+    count_page_beacons([beacon])
+    return ""
+
+
+def count_page_beacons(beacons: list[dict[str, str]]) -> int:
+    """Count the client's beacons as `count_beacons` allows; 503 if the database is away."""
+    settings: Settings = current_app.extensions["settings"]
     try:
         snapshot = get_appeal_snapshot()
+        _sweep_when_due()
+        return count_beacons(
+            db.session,
+            beacons,
+            client=client_key(settings.secret_key, get_remote_address(), utcnow().date()),
+            daily_cap=settings.appeal_beacon_daily_cap,
+            is_running=snapshot.has_variant,
+        )
     except SQLAlchemyError:
         abort(503, message="Appeal events cannot be counted right now.")
-    if not snapshot.has_variant(beacon["campaign"], beacon["variant"]):
-        abort(422, message="No running campaign has this variant.")
-    record_appeal_event(
-        db.session, beacon["type"], beacon["campaign"], beacon["variant"], beacon["placement"]
-    )
-    return ""
+        raise AssertionError("abort returned") from None  # flask-smorest's abort is untyped
+
+
+def _sweep_when_due() -> None:
+    """Forget old page views and clients' counts, at most once an hour per process."""
+    now = time.monotonic()
+    if current_app.extensions.get("appeal_beacon_sweep_due", 0.0) <= now:
+        current_app.extensions["appeal_beacon_sweep_due"] = now + BEACON_SWEEP_SECONDS
+        sweep_beacon_marks(db.session)
 
 
 def _decide(

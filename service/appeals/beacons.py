@@ -16,13 +16,10 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from sqlalchemy.exc import SQLAlchemyError
 
-from service.appeals.api import APPEAL_EVENT_RATE_LIMIT
-from service.appeals.cache import get_appeal_snapshot
-from service.appeals.counters import record_appeal_event
+from service.appeals.api import APPEAL_EVENT_RATE_LIMIT, count_page_beacons
 from service.appeals.schemas import AppealEventSchema
-from service.core.extensions import db, limiter
+from service.core.extensions import limiter
 
 # A page view has a handful of events (an impression, click and close per placement).
 MAX_EVENTS: Final = 50
@@ -60,8 +57,10 @@ class AppealEventBatchSchema(Schema):
 def post_appeal_events() -> ResponseReturnValue:
     """Count a page view's impressions, clicks and dismissals (JSON, any content type).
 
-    Events for campaigns or variants that no longer run are skipped, not refused: a
-    beacon may arrive after staff changed the campaign.
+    Each event is counted at most once per page view (`view_id`), placement and type; a
+    click or dismissal only after that page view's impression. Events for campaigns or
+    variants that no longer run (a beacon may arrive after staff changed the campaign),
+    repeats, and events beyond the client's daily cap are skipped, not refused.
     """
     if (request.content_length or 0) > MAX_BODY_BYTES:
         abort(413, message="Send at most 16 KB of events.")
@@ -76,13 +75,5 @@ def post_appeal_events() -> ResponseReturnValue:
         batch = AppealEventBatchSchema().load(data if isinstance(data, dict) else {})
     except ValidationError as error:
         abort(422, message="The events are not valid.", errors={"json": error.messages})
-    try:
-        snapshot = get_appeal_snapshot()
-    except SQLAlchemyError:
-        abort(503, message="Appeal events cannot be counted right now.")
-    for event in batch["events"]:
-        if snapshot.has_variant(event["campaign"], event["variant"]):
-            record_appeal_event(
-                db.session, event["type"], event["campaign"], event["variant"], event["placement"]
-            )
+    count_page_beacons(batch["events"])
     return ""

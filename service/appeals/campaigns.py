@@ -67,3 +67,27 @@ def load_campaign_specs(session: Session, now: datetime | None = None) -> tuple[
         .order_by(Campaign.priority.desc(), Campaign.slug)
     ).all()
     return tuple(to_spec(row) for row in rows)
+
+
+def known_attribution(
+    session: Session, campaign: str | None, variant: str | None
+) -> tuple[str | None, str | None]:
+    """The (campaign, variant) a public request named, kept only where they exist.
+
+    The campaign is kept when a campaign has that slug (running or not: a gift may come
+    from a page opened before it ended), the variant when that campaign has it; anything
+    else is dropped, so free text from the public never becomes a campaign in reports.
+    """
+    if not campaign:
+        return None, None
+    row = session.scalar(select(Campaign.id).where(Campaign.slug == campaign))
+    if row is None:
+        return None, None
+    if not variant:
+        return campaign, None
+    has_variant = session.scalar(
+        select(CampaignVariant.id).where(
+            CampaignVariant.campaign_id == row, CampaignVariant.key == variant
+        )
+    )
+    return campaign, variant if has_variant is not None else None

@@ -143,3 +143,42 @@ class AppealCounter(Base):
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
     dismissals: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AppealBeaconMark(Base):
+    """A beacon already counted for one page view, so a repeat of it is not counted again.
+
+    One row per (view_id, placement, kind): the unique key is the de-duplication. A
+    click or close counts only when the same page view's impression at that placement,
+    for the same campaign and variant, has a row. Rows are swept after two days.
+    """
+
+    __tablename__ = "appeal_beacon_marks"
+    __table_args__ = (
+        UniqueConstraint("view_id", "placement", "kind", name="uq_appeal_beacon_marks_key"),
+        Index("ix_appeal_beacon_marks_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    view_id: Mapped[str] = mapped_column(String(64))
+    placement: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    campaign: Mapped[str] = mapped_column(String(80))
+    variant: Mapped[str] = mapped_column(String(40))
+
+
+class AppealBeaconClient(Base):
+    """Beacons counted today from one client, for the daily cap.
+
+    The client is a keyed hash of its IP and the day (never the IP itself), so rows of
+    different days cannot be linked; rows of past days are swept.
+    """
+
+    __tablename__ = "appeal_beacon_clients"
+    __table_args__ = (UniqueConstraint("day", "client", name="uq_appeal_beacon_clients_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    client: Mapped[str] = mapped_column(String(64))
+    counted: Mapped[int] = mapped_column(default=0)

@@ -7,10 +7,13 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate
 
-from service.appeals.counters import EVENT_TYPES
+from service.appeals.counters import EVENT_TYPES, VIEW_ID_PATTERN
 from service.appeals.decision import DEVICES, DONOR_STATES, PLACEMENTS, REFERRERS
 
 PLACEMENT_MESSAGE = "Choose top, bottom, banner or header."
+VIEW_ID_MESSAGE = "Send the page view's random id: 16 to 64 letters, digits, - or _."
+# What GET /api/v1/appeals accepts as `placements`, as the document states it.
+PLACEMENTS_PATTERN = r"^(top|bottom|banner|header)(,(top|bottom|banner|header))*$"
 # Readers' article counts above this change no decision; capping keeps URLs cacheable.
 ARTICLES_READ_CAP = 1000
 
@@ -90,7 +93,10 @@ class AppealsQuerySchema(_ReaderQuerySchema):
 
     placements = fields.String(
         load_default="top,bottom",
-        metadata={"description": "Comma-separated placements: top, bottom or both"},
+        metadata={
+            "description": "Comma-separated placements: top, bottom, banner, header",
+            "pattern": PLACEMENTS_PATTERN,
+        },
     )
 
     @post_load
@@ -149,7 +155,12 @@ class AppealsSchema(Schema):
 
 
 class AppealEventSchema(Schema):
-    """POST /api/v1/appeal-events: one beacon from the widget."""
+    """POST /api/v1/appeal-events: one beacon from the widget.
+
+    Counted once per page view (`view_id`), placement and type; a click or dismiss only
+    after that page view's impression; beacons for a campaign or variant that is not
+    running, or beyond a client's daily cap, are accepted (204) and not counted.
+    """
 
     class Meta:
         unknown = RAISE
@@ -162,6 +173,15 @@ class AppealEventSchema(Schema):
     variant = fields.String(required=True, validate=validate.Length(min=1, max=40))
     placement = fields.String(
         required=True, validate=validate.OneOf(PLACEMENTS, error=PLACEMENT_MESSAGE)
+    )
+    view_id = fields.String(
+        required=True,
+        validate=validate.Regexp(VIEW_ID_PATTERN, error=VIEW_ID_MESSAGE),
+        metadata={
+            "description": "A random id the widget makes for each page view (16-64 letters, "
+            "digits, - or _)",
+            "pattern": VIEW_ID_PATTERN,
+        },
     )
 
 

@@ -92,6 +92,8 @@ class Settings:
     trusted_proxy_count: int = 0
     appeal_cache_seconds: int = 30
     dismiss_days: int = 7
+    # Beacons counted per client (IP) and day; more are accepted but not counted.
+    appeal_beacon_daily_cap: int = 500
     checkout_rate_limit: str = "10 per minute;60 per hour"
     log_level: str = "INFO"
     # The publication readers see on every page: its name, home page, logo, colour, inbox.
@@ -226,6 +228,7 @@ class Settings:
             trusted_proxy_count=_int(env, "TRUSTED_PROXY_COUNT", 0, minimum=0),
             appeal_cache_seconds=_int(env, "APPEAL_CACHE_SECONDS", 30, minimum=0),
             dismiss_days=_int(env, "APPEAL_DISMISS_DAYS", 7, minimum=0),
+            appeal_beacon_daily_cap=_int(env, "APPEAL_BEACON_DAILY_CAP", 500, minimum=0),
             checkout_rate_limit=env.get("CHECKOUT_RATE_LIMIT", cls.checkout_rate_limit),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             publication_name=env.get("PUBLICATION_NAME", "").strip() or DEMO_PUBLICATION_NAME,

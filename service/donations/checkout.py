@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from service import stripe_gateway
+from service.appeals import known_attribution
 from service.core.db import commit_early
 from service.core.models import utcnow
 from service.core.money import format_money
@@ -249,9 +250,23 @@ def begin_checkout(
         raise DonationsUnavailable("the database did not answer") from error
 
 
+def with_known_attribution(session: Session, donation: DonationRequest) -> DonationRequest:
+    """The donation with its campaign and variant kept only if they exist.
+
+    They come from the public (the widget, the support form, anyone's JSON): a name no
+    campaign or variant has is dropped and the gift goes through without it. (The
+    placement is one of four words already, so it is kept.)
+    """
+    campaign, variant = known_attribution(session, donation.campaign, donation.variant)
+    if (campaign, variant) == (donation.campaign, donation.variant):
+        return donation
+    return replace(donation, campaign=campaign, variant=variant)
+
+
 def _begin_checkout(
     session: Session, settings: Settings, donation: DonationRequest, attempt_id: str | None
 ) -> stripe_gateway.CreatedCheckoutSession:
+    donation = with_known_attribution(session, donation)
     existing = find_attempt(session, attempt_id)
     if existing is not None and is_reusable(existing, donation):
         attempt = existing

@@ -134,7 +134,14 @@ def _events(*events: dict[str, str]) -> str:
 
 
 def _event(type_: str = "impression", placement: str = "top", **fields: str) -> dict[str, str]:
-    return {"type": type_, "campaign": "winter", "variant": "a", "placement": placement, **fields}
+    return {
+        "type": type_,
+        "campaign": "winter",
+        "variant": "a",
+        "placement": placement,
+        "view_id": "7d1e4a2b9c8f40e6a5b3c2d1e0f9a8b7",
+        **fields,
+    }
 
 
 @pytest.mark.usefixtures("campaign")

@@ -79,9 +79,9 @@ def test_smorest_abort_with_a_message_keeps_it_its_errors_and_headers(probed: Fl
 
 
 def test_a_real_smorest_abort_reaches_the_widget_with_its_message(client: FlaskClient) -> None:
-    beacon = {"type": "impression", "campaign": "nope", "variant": "nope", "placement": "top"}
-    body = _json_error(client.post("/api/v1/appeal-events", json=beacon), 422)
-    assert body["message"] == "No running campaign has this variant."
+    response = client.post("/api/v1/appeal-events/batch", data="not json")
+    body = _json_error(response, 400)
+    assert body["message"] == "Send the events as JSON."
 
 
 def test_validation_errors_name_each_field(client: FlaskClient) -> None:
@@ -145,6 +145,7 @@ def test_stripe_unreachable_is_a_json_502_with_its_message(database_url: str) ->
 def test_database_away_is_a_json_503_with_its_message() -> None:
     app = make_test_app("postgresql://nobody@127.0.0.1:1/none")
     beacon = {"type": "impression", "campaign": "c", "variant": "v", "placement": "top"}
+    beacon["view_id"] = "0123456789abcdef"
     response = app.test_client().post("/api/v1/appeal-events", json=beacon)
     assert _json_error(response, 503)["message"] == "Appeal events cannot be counted right now."
 

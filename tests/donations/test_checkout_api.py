@@ -10,7 +10,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.appeals.editing import VariantInput
 from service.ledger.models import AttemptStatus, CheckoutAttempt, Frequency
+from tests.appeals.factories import TOP, make_campaign
 from tests.donations.helpers import count_attempts, sandbox_sessions
 from tests.stripe_fixtures import sandbox_overrides
 
@@ -25,6 +27,8 @@ def app_overrides(sandbox: Any) -> dict[str, Any]:
 def test_one_off_opens_a_payment_session_marked_as_ours(
     client: FlaskClient, session: Session, sandbox: Any
 ) -> None:
+    make_campaign(session, slug="spring", variants=(VariantInput("b", 1, {"top": TOP}),))
+    session.commit()
     response = client.post(
         "/api/v1/checkout",
         json={**VALID, "email": "Reader@Example.com ", "campaign": "spring", "variant": "b"},

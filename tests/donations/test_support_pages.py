@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.ledger.models import AttemptStatus, CheckoutAttempt, Frequency
+from tests.appeals.factories import make_campaign
 from tests.donations.helpers import count_attempts, sandbox_sessions
 from tests.stripe_fixtures import SANDBOX_SECRET_KEY, sandbox_overrides
 
@@ -55,6 +56,8 @@ def test_support_page_passes_appeal_attribution_through_the_form(client: FlaskCl
 def test_form_sends_the_reader_to_checkout_with_a_303(
     client: FlaskClient, session: Session, sandbox: Any
 ) -> None:
+    make_campaign(session, slug="spring")
+    session.commit()
     response = client.post("/support/checkout", data=_form(campaign="spring", placement="top"))
 
     assert response.status_code == 303
