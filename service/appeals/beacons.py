@@ -48,6 +48,13 @@ class AppealEventBatchSchema(Schema):
 
 @blp.route("/appeal-events/batch", methods=["POST"])
 @limiter.limit(APPEAL_EVENT_RATE_LIMIT, methods=["POST"])
+# Documented as JSON, read here whatever the content type (sendBeacon sends text/plain).
+@blp.doc(
+    requestBody={
+        "required": True,
+        "content": {"application/json": {"schema": AppealEventBatchSchema}},
+    }
+)
 @blp.response(204)
 @blp.alt_response(400, schema="Error", description="The body is not JSON")
 @blp.alt_response(413, schema="Error", description="The body is too large")
