@@ -179,8 +179,10 @@ def insert_ignoring_conflicts(session: Session, table: Table, values: Mapping[st
     transaction and then do nothing, so the caller can re-read the committed row.
     """
     statement = _dialect_insert(session)(table).values(**values).on_conflict_do_nothing()
-    result = session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+    # RETURNING says whether a row went in. (rowcount cannot: on PostgreSQL SQLAlchemy
+    # returns the new primary key implicitly, and the rowcount is then -1 either way.)
+    returned = session.execute(statement.returning(*table.primary_key.columns))
+    return returned.first() is not None
 
 
 def insert_or_update(
