@@ -1,7 +1,7 @@
 """appeal beacon marks (one count per page view) and per-client daily beacon counts
 
-Revision ID: 0008_appeal_beacon_marks
-Revises: 0007_donation_fees
+Revision ID: 0010_appeal_beacon_marks
+Revises: 0009_outbound_events
 Create Date: 2026-11-30 18:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_appeal_beacon_marks"
-down_revision = "0007_donation_fees"
+revision = "0010_appeal_beacon_marks"
+down_revision = "0009_outbound_events"
 branch_labels = None
 depends_on = None
 
