@@ -8,7 +8,12 @@ from typing import Any
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from . import api, controls, pages
+from . import (
+    api,
+    controls,
+    pages,
+    payout_routes,  # noqa: F401  (adds the balance and payout routes to api and controls)
+)
 from .config import SandboxConfig
 from .errors import StripeError
 from .money import format_amount

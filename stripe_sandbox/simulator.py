@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import cards, objects
+from . import balance, cards, objects
 from .config import SandboxConfig
 from .errors import conflict, invalid, no_such
 from .money import format_amount, minimum_charge
@@ -114,6 +114,8 @@ class Simulator:
     def __init__(self, state: SandboxState, config: SandboxConfig) -> None:
         self.state = state
         self.config = config
+        #: Balance transactions becoming available, and payouts (``balance.py``).
+        self.balance = balance.Balance(state)
 
     # -- lookups ----------------------------------------------------------------------
 
@@ -1187,9 +1189,12 @@ class Simulator:
                 raise conflict("Only a succeeded charge can be disputed.")
             if ch["disputed"]:
                 raise conflict(f"Charge {charge_id} is already disputed.")
-            du = self.state.put(
-                objects.dispute(ch=ch, reason=reason, inquiry=inquiry, now=self.state.now())
-            )
+            now = self.state.now()
+            du = self.state.put(objects.dispute(ch=ch, reason=reason, inquiry=inquiry, now=now))
+            if not inquiry:
+                # A chargeback withdraws the amount and the dispute fee; an inquiry nothing.
+                txn = self.state.put(balance.dispute_withdrawal(ch, du["id"], now))
+                du["balance_transactions"] = [copy.deepcopy(txn)]
             ch["disputed"] = True
             self.state.emit("charge.dispute.created", du)
             return Outcome(copy.deepcopy(du), self._emit_all(mark))
@@ -1206,6 +1211,10 @@ class Simulator:
             # An inquiry closes without a verdict on the money, which never left.
             inquiry = du["status"].startswith("warning_")
             du["status"] = "warning_closed" if inquiry else outcome
+            if outcome == "won" and not inquiry:
+                ch = self.require(du["charge"], "charge", "charge")
+                txn = self.state.put(balance.dispute_reversal(ch, du["id"], self.state.now()))
+                du["balance_transactions"].append(copy.deepcopy(txn))
             du["evidence_details"]["has_evidence"] = True
             self.state.emit("charge.dispute.closed", du)
             return Outcome(copy.deepcopy(du), self._emit_all(mark))

@@ -10,6 +10,7 @@ import pytest
 import stripe
 
 from stripe_sandbox import API_VERSION as SANDBOX_API_VERSION
+from stripe_sandbox import balance
 from stripe_sandbox import objects as build
 from stripe_sandbox import schemas
 from stripe_sandbox.state import Exchange
@@ -66,6 +67,17 @@ def test_a_valid_request_passes() -> None:
     assert request_problems("DELETE", "/v1/subscriptions/sub_1", {}) == []
 
 
+def test_the_payout_requests_the_gateway_sends_pass_and_wrong_ones_fail() -> None:
+    listing = {"payout": "po_1", "limit": "100", "expand": ["data.source"]}
+    assert request_problems("GET", "/v1/balance_transactions", listing) == []
+    assert request_problems("GET", "/v1/payouts/po_1", {}) == []
+    assert request_problems("GET", "/v1/payouts", {"status": "paid", "limit": "10"}) == []
+    problems = request_problems("GET", "/v1/balance_transactions", listing | {"charge": "ch_1"})
+    assert problems == ["GET /v1/balance_transactions: charge: unknown parameter"]
+    wrong_limit = request_problems("GET", "/v1/balance_transactions", {"limit": "all"})
+    assert any("limit: 'all' is not an integer" in problem for problem in wrong_limit)
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -98,8 +110,18 @@ def _objects() -> dict[str, Obj]:
     session = one_off_session()
     charge = charge_for(session)
     sub = subscription()
+    payout = build.payout(amount=1000, currency="eur", destination="ba_1", now=1)
+    payout_txn = balance.transaction(
+        source_id=payout["id"], amount=-1000, currency="eur", kind="payout", category="payout", now=1
+    )
     return {
-        "payout": build.payout(amount=1000, currency="eur", destination="ba_1", now=1),
+        "payout": payout | {"status": "in_transit", "balance_transaction": payout_txn["id"]},
+        "balance_transaction": build.balance_transaction(
+            source_id=charge["id"], amount=2500, fee=63, currency="eur", kind="charge", now=1
+        ),
+        "payout_transaction": payout_txn,
+        "dispute_transaction": balance.dispute_withdrawal(charge, "du_1", 1),
+        "payout_event": event("payout.paid", payout | {"status": "paid"}),
         "webhook_endpoint": build.webhook_endpoint(
             url="https://news.example/webhooks/stripe",
             enabled_events=["invoice.paid"],
@@ -135,6 +157,11 @@ def test_objects_the_tests_and_the_sandbox_build_pass(name: str) -> None:
         ),
         ("charge", {"customer": {"id": "cus_1", "object": "customer"}}, "customer: expanded"),
         ("invoice", {"subscription": "sub_1"}, "subscription: not a field of Invoice"),
+        ("payout", {"arrival_date": "2026-12-01"}, "arrival_date: expected an integer"),
+        ("payout", {"charge": "ch_1"}, "charge: not a field of Payout"),
+        ("balance_transaction", {"type": "gift"}, "type: 'gift' is not one of"),
+        ("balance_transaction", {"fee": None}, "fee: null where the type is not nullable"),
+        ("payout_event", {"type": "payout.arrived"}, "type: 'payout.arrived' is not one of"),
     ],
 )
 def test_a_wrong_object_fails(name: str, change: Obj, expected: str) -> None:

@@ -233,7 +233,7 @@ def test_failed_validation_is_not_saved_for_replay(client: stripe.StripeClient) 
 
 def test_unrecognized_url(sandbox: SandboxServer) -> None:
     headers = {"Authorization": f"Bearer {API_KEY}"}
-    response = requests.get(f"{sandbox.url}/v1/payouts", headers=headers, timeout=5)
+    response = requests.get(f"{sandbox.url}/v1/transfers", headers=headers, timeout=5)
     assert response.status_code == 404
     assert "Unrecognized request URL" in response.json()["error"]["message"]
     assert response.headers["Request-Id"].startswith("req_")
