@@ -11,7 +11,7 @@ from flask import Flask
 
 from service.core.extensions import api_of
 from service.core.jobs import every_day, register
-from service.ledger import api, cli, webhook_endpoint
+from service.ledger import api, cli, payouts, webhook_endpoint
 from service.ledger.changes import Change, LedgerChange, on_change
 from service.ledger.inbox import replay_event, why_ignored
 from service.ledger.lapses import LAPSES_KIND, announce_lapses
@@ -29,6 +29,7 @@ from service.ledger.models import (
     Supporter,
 )
 from service.ledger.notices import NOTICE_KIND, Notice
+from service.ledger.payout_models import ItemKind, Payout, PayoutItem, PayoutStatus
 from service.ledger.supporters import count_supporters, describe_count, display_count
 
 __all__ = [
@@ -41,10 +42,14 @@ __all__ = [
     "EventOutcome",
     "Frequency",
     "Interval",
+    "ItemKind",
     "LedgerChange",
     "MonthlyDonation",
     "MonthlyStatus",
     "Notice",
+    "Payout",
+    "PayoutItem",
+    "PayoutStatus",
     "StripeEvent",
     "Supporter",
     "count_supporters",
@@ -58,7 +63,7 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    """Register the webhook endpoint, the count API and the ledger's commands."""
+    """Register the webhook endpoint, the count API, the ledger's commands and jobs."""
     api_of(app).register_blueprint(api.blp)
     app.register_blueprint(webhook_endpoint.bp)
     app.cli.add_command(cli.recount_command)
@@ -66,3 +71,4 @@ def init_app(app: Flask) -> None:
     # Support that runs out with time changes no row: a daily job announces it.
     register(LAPSES_KIND, announce_lapses)
     every_day(LAPSES_KIND)
+    payouts.init_app()

@@ -26,6 +26,7 @@ from service.ledger.models import (
     MonthlyStatus,
 )
 from service.ledger.notices import Notice, notify
+from service.ledger.payouts import PAYOUT_EVENTS, handle_payout
 from service.ledger.recording import (
     PaymentFacts,
     find_donation,
@@ -374,6 +375,7 @@ HANDLERS: dict[str, Handler] = {
     "customer.deleted": handle_customer_deleted,
     "charge.dispute.created": handle_dispute,
     "charge.dispute.closed": handle_dispute,
+    **dict.fromkeys(PAYOUT_EVENTS, handle_payout),
 }
 
 

@@ -251,3 +251,25 @@ def fetch_balance_transaction(settings: Settings, transaction_id: str) -> dict[s
         transaction_id,
         (),
     )
+
+
+# -- payouts and what they paid out (the ledger's payouts) ---------------------------------
+
+
+def fetch_payout(settings: Settings, payout_id: str) -> dict[str, Any]:
+    """A payout as Stripe has it now: status, amount, arrival date, failure."""
+    client = stripe_client(settings)
+    return _fetch("fetching a payout", client.v1.payouts.retrieve, payout_id, ())
+
+
+def list_payout_transactions(settings: Settings, payout_id: str) -> list[dict[str, Any]]:
+    """Every balance transaction a payout paid out (its own `payout` one included), each
+    with its source expanded: the charge, refund, dispute or payout it moved money for."""
+    client = stripe_client(settings)
+    try:
+        page = client.v1.balance_transactions.list(
+            {"payout": payout_id, "limit": 100, "expand": ["data.source"]}
+        )
+        return [_plain(transaction) for transaction in page.auto_paging_iter()]
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "listing a payout's balance transactions") from error
