@@ -10,9 +10,8 @@ import pytest
 import stripe
 
 from stripe_sandbox import API_VERSION as SANDBOX_API_VERSION
-from stripe_sandbox import balance
+from stripe_sandbox import balance, schemas
 from stripe_sandbox import objects as build
-from stripe_sandbox import schemas
 from stripe_sandbox.state import Exchange
 from tests.contract.stripe_contract import (
     API_VERSION,
@@ -112,7 +111,12 @@ def _objects() -> dict[str, Obj]:
     sub = subscription()
     payout = build.payout(amount=1000, currency="eur", destination="ba_1", now=1)
     payout_txn = balance.transaction(
-        source_id=payout["id"], amount=-1000, currency="eur", kind="payout", category="payout", now=1
+        source_id=payout["id"],
+        amount=-1000,
+        currency="eur",
+        kind="payout",
+        category="payout",
+        now=1,
     )
     return {
         "payout": payout | {"status": "in_transit", "balance_transaction": payout_txn["id"]},

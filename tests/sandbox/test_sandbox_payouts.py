@@ -68,9 +68,7 @@ def test_funds_are_pending_until_settled_and_a_payout_takes_the_available_balanc
     assert own.id == payout["balance_transaction"] and own.amount == -payout["amount"]
     fetched = client.v1.payouts.retrieve(payout["id"])
     assert fetched.status == "in_transit"
-    assert [p.id for p in client.v1.payouts.list(params={"status": "in_transit"})] == [
-        payout["id"]
-    ]
+    assert [p.id for p in client.v1.payouts.list(params={"status": "in_transit"})] == [payout["id"]]
 
     paid = browser.post(f"/_sandbox/payouts/{payout['id']}/paid", json={})
     assert [e["type"] for e in paid.get_json()["events"]] == ["payout.paid"]

@@ -25,6 +25,7 @@ from service.staff.views import (
     jobs,
     lists,
     money,
+    payouts,
     retention,
     site,
     supporter,
@@ -60,6 +61,10 @@ bp.add_url_rule("/reports/money", view_func=money.money)
 bp.add_url_rule("/reports/money.csv", view_func=money.money_csv)
 bp.add_url_rule("/reports/retention", view_func=retention.retention)
 bp.add_url_rule("/reports/trends", view_func=trends.trends)
+bp.add_url_rule("/payouts", view_func=payouts.payouts)
+bp.add_url_rule("/payouts/month", view_func=payouts.month_end)
+bp.add_url_rule("/payouts/<int:payout_id>", view_func=payouts.payout)
+bp.add_url_rule("/reports/payouts.csv", view_func=payouts.payouts_csv)
 bp.add_url_rule("/events", view_func=events.events)
 bp.add_url_rule("/events/<int:event_id>/replay", view_func=events.replay, methods=["POST"])
 bp.add_url_rule("/jobs", view_func=jobs.jobs)
