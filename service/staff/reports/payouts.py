@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from service.ledger import Donation, Payout, PayoutItem, PayoutStatus
 from service.staff.reports.money import MoneyRow, Period, money_received, money_totals
@@ -31,7 +31,8 @@ MONTH_END_DEFINITION = (
     "the bank (status paid) with an arrival date in the month. In transit at month end: "
     "payouts made by the month's end that had not arrived by then. Failed: payouts made in "
     "the month that the bank returned. Not in a payout yet: the net of the month's payments "
-    "that no payout has taken so far (Stripe holds new funds for a few days)."
+    "that no payout has taken so far (Stripe holds new funds for a few days; a failed "
+    "payout's gifts count as paid out once a later payout pays its money again)."
 )
 NOT_PAID = (PayoutStatus.FAILED.value, PayoutStatus.CANCELED.value)
 WAITING = (PayoutStatus.PENDING.value, PayoutStatus.IN_TRANSIT.value)
@@ -100,6 +101,8 @@ class PayoutLine:
 
     item: PayoutItem
     donation: Donation | None
+    # For a failed payout's money paid out again: that failed payout.
+    failed_payout: Payout | None = None
 
 
 def payout_lines(session: Session, payout: Payout) -> list[PayoutLine]:
@@ -110,7 +113,15 @@ def payout_lines(session: Session, payout: Payout) -> list[PayoutLine]:
         .outerjoin(Donation, Donation.id == PayoutItem.donation_id)
         .where(PayoutItem.payout_id == payout.id)
     ).all()
-    lines = [PayoutLine(item, donation) for item, donation in rows]
+    failed_ids = [i.stripe_source_id for i, _ in rows if i.type == "payout_failure"]
+    failed = {
+        p.stripe_payout_id: p
+        for p in session.scalars(select(Payout).where(Payout.stripe_payout_id.in_(failed_ids)))
+    }
+    lines = [
+        PayoutLine(item, donation, failed.get(item.stripe_source_id or ""))
+        for item, donation in rows
+    ]
     return sorted(
         lines, key=lambda line: (order.get(line.item.kind, 5), line.item.stripe_created_at)
     )
@@ -162,10 +173,19 @@ def month_end(session: Session, month: date) -> list[MonthEndRow]:
         elif payout.status in WAITING or payout.arrival_at >= high:
             entry.in_transit.append(payout)
             entry.in_transit_minor += payout.amount_minor
+    # Paid out: in a payout that did not fail, or in a failed one whose money a later
+    # payout paid out again (its payout_failure transaction names the failed payout).
+    again = aliased(PayoutItem)
+    repaid = (
+        select(again.id)
+        .where(again.type == "payout_failure", again.stripe_source_id == Payout.stripe_payout_id)
+        .exists()
+    )
     in_a_payout = (
         select(PayoutItem.id)
         .join(Payout, Payout.id == PayoutItem.payout_id)
-        .where(PayoutItem.donation_id == Donation.id, Payout.status.not_in(NOT_PAID))
+        .where(PayoutItem.donation_id == Donation.id)
+        .where(Payout.status.not_in(NOT_PAID) | repaid)
         .exists()
     )
     for currency, count, net in session.execute(
