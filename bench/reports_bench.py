@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from service.core.db import build_engine
 from service.core.migrations import upgrade_database
 from service.core.models import utcnow
 from service.core.settings import Settings
+from service.ledger import Payout
 from service.staff import reports
 from service.staff.reports import trends
 
@@ -107,6 +108,40 @@ FILL = [
                  now() - random() * INTERVAL '730 days' AS paid
           FROM generate_series(1, :donations) AS g) AS s
     """,
+    # Payouts: one per currency every two days (the newest in transit, a few failed).
+    """
+    INSERT INTO payouts (stripe_payout_id, status, amount_minor, currency, arrival_at,
+        stripe_created_at, automatic, stripe_state_at, contents_at, gifts, gifts_ours,
+        gross_minor, refunds_minor, disputes_minor, fees_minor, other_minor, net_minor,
+        created_at, updated_at)
+    SELECT 'po_bench_' || cur || '_' || b,
+           CASE WHEN b = 0 THEN 'in_transit' WHEN b % 97 = 5 THEN 'failed' ELSE 'paid' END,
+           0, cur, date_trunc('day', now()) - (b * 2 - 2) * INTERVAL '1 day',
+           now() - b * 2 * INTERVAL '1 day', true, now(), now(), 0, 0, 0, 0, 0, 0, 0, 0,
+           now(), now()
+    FROM generate_series(0, 365) AS b, unnest(ARRAY['eur', 'gbp', 'usd']) AS cur
+    """,
+    # What they paid out: every donation older than two days, in its currency's payout.
+    """
+    INSERT INTO payout_items (payout_id, stripe_balance_transaction_id, kind, type,
+        reporting_category, amount_minor, fee_minor, net_minor, currency, donation_id,
+        stripe_created_at)
+    SELECT p.id, 'txn_bench_' || d.id, 'gift', 'charge', 'charge', d.amount_minor,
+           d.fee_minor, d.net_minor, d.currency, d.id, d.paid_at
+    FROM donations AS d
+    JOIN payouts AS p ON p.stripe_payout_id = 'po_bench_' || d.currency || '_'
+        || (floor(extract(epoch FROM now() - d.paid_at) / 172800)::int - 1)
+    WHERE d.paid_at < now() - INTERVAL '2 days'
+    """,
+    """
+    UPDATE payouts AS p
+    SET gifts = s.n, gifts_ours = s.n, gross_minor = s.gross, fees_minor = s.fees,
+        net_minor = s.net, amount_minor = s.net
+    FROM (SELECT payout_id, count(*) AS n, sum(amount_minor) AS gross,
+                 sum(fee_minor) AS fees, sum(net_minor) AS net
+          FROM payout_items GROUP BY payout_id) AS s
+    WHERE p.id = s.payout_id
+    """,
     # Checkouts started: as many as donations (some abandoned, most attributed).
     """
     INSERT INTO checkout_attempts (public_id, frequency, amount_minor, currency, campaign,
@@ -171,7 +206,8 @@ def fill(engine: Engine, donations: int) -> float:
         connection.execute(
             text(
                 "TRUNCATE donations, checkout_attempts, monthly_donations, stripe_customers, "
-                "supporters, appeal_counters, daily_snapshots RESTART IDENTITY CASCADE"
+                "supporters, appeal_counters, daily_snapshots, payouts, payout_items "
+                "RESTART IDENTITY CASCADE"
             )
         )
         for statement in FILL:
@@ -221,6 +257,19 @@ def queries(settings: Settings) -> dict[str, Callable[[Session], Any]]:
             s, today - timedelta(days=730), today - timedelta(days=1)
         ),
         JOB_SNAPSHOT: lambda s: trends.compute_snapshot(s, settings, today - timedelta(days=1)),
+        "payouts list, 90 days": lambda s: reports.payouts_between(
+            s, (now - timedelta(days=90)).date(), now.date()
+        ),
+        "payouts list, 2 years, one currency": lambda s: reports.payouts_between(
+            s, (now - timedelta(days=730)).date(), now.date(), "gbp"
+        ),
+        "one payout's gifts (eur)": lambda s: reports.payout_lines(
+            s, s.scalars(select(Payout).where(Payout.stripe_payout_id == "po_bench_eur_5")).one()
+        ),
+        "month end, this month": lambda s: reports.month_end(s, now.date().replace(day=1)),
+        "month end, a year ago": lambda s: reports.month_end(
+            s, (now - timedelta(days=365)).date().replace(day=1)
+        ),
         "event inbox, needs attention": lambda s: reports.page_of(
             s, reports.events_statement("attention", now), 1, scalars=True
         ),

@@ -75,11 +75,13 @@ def upgrade() -> None:
     with op.batch_alter_table('payout_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payout_items_donation_id'), ['donation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payout_items_payout_id'), ['payout_id'], unique=False)
+        batch_op.create_index('ix_payout_items_payout_failures', ['stripe_source_id'], unique=False, postgresql_where=sa.text("type = 'payout_failure'"), sqlite_where=sa.text("type = 'payout_failure'"))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('payout_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_payout_items_payout_failures')
         batch_op.drop_index(batch_op.f('ix_payout_items_payout_id'))
         batch_op.drop_index(batch_op.f('ix_payout_items_donation_id'))
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.core.models import Base, currency_check, utcnow
+from service.core.models import Base, currency_check, partial_index, utcnow
 
 
 class PayoutStatus(enum.StrEnum):
@@ -86,6 +86,12 @@ class PayoutItem(Base):
     __table_args__ = (
         currency_check(),
         CheckConstraint("net_minor = amount_minor - fee_minor", name="net_is_amount_less_fee"),
+        # The month end finds a failed payout's money paid out again by its source.
+        Index(
+            "ix_payout_items_payout_failures",
+            "stripe_source_id",
+            **partial_index("type = 'payout_failure'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
