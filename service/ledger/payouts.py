@@ -94,25 +94,35 @@ def handle_payout(session: Session, settings: Settings, event: Obj) -> bool:
     payout: Obj = event["data"]["object"]
     if payout.get("object") != "payout" or not payout.get("id"):
         return False
-    row = apply_snapshot(session, payout, event_time(event))
-    # Once per payout and status: a redelivered event does not read the contents again.
-    enqueue(
-        session,
-        CONTENTS_KIND,
-        {"payout": row.stripe_payout_id},
-        key=f"payout-contents:{row.stripe_payout_id}:{row.status}",
-    )
+    payout_id = str(payout["id"])
+    if event.get("api_version") != stripe_gateway.PINNED_API_VERSION:
+        # A snapshot in another API version's shape is not trusted: the job fetches the
+        # payout at ours (and records nothing if Stripe has no such payout).
+        key = f"payout-contents:{payout_id}:{event.get('id')}"
+    else:
+        row = apply_snapshot(session, payout, event_time(event))
+        # Once per payout and status: a redelivered event does not read it again.
+        key = f"payout-contents:{payout_id}:{row.status}"
+    enqueue(session, CONTENTS_KIND, {"payout": payout_id}, key=key[:255])
     return True
 
 
 # -- the contents job -----------------------------------------------------------------------
 
 
-def prepare_contents(run: JobRun) -> dict[str, Any]:
-    """Read the payout and its balance transactions from Stripe (no transaction held)."""
+def prepare_contents(run: JobRun) -> dict[str, Any] | None:
+    """Read the payout and its balance transactions from Stripe (no transaction held);
+    None when Stripe has no such payout (another account's event, deleted test data)."""
     payout_id = str(run.payload["payout"])
+    try:
+        payout = stripe_gateway.fetch_payout(run.settings, payout_id)
+    except stripe_gateway.GatewayError as error:
+        if error.not_found:
+            log.warning("payout %s: Stripe has no such payout; nothing recorded", payout_id)
+            return None
+        raise
     return {
-        "payout": stripe_gateway.fetch_payout(run.settings, payout_id),
+        "payout": payout,
         "transactions": stripe_gateway.list_payout_transactions(run.settings, payout_id),
         # To the second, as events' times are: an event of the same second is ordered by
         # its status (later in a payout's life wins), not lost to the fetch.
@@ -122,7 +132,9 @@ def prepare_contents(run: JobRun) -> dict[str, Any]:
 
 def handle_contents(run: JobRun) -> None:
     """Write what Stripe said the payout holds, and its sums."""
-    prepared: dict[str, Any] = run.prepared
+    prepared: dict[str, Any] | None = run.prepared
+    if prepared is None:
+        return
     row = apply_snapshot(
         run.session, prepared["payout"], datetime.fromisoformat(prepared["fetched_at"])
     )

@@ -14,6 +14,7 @@ from service.ledger.payouts import CONTENTS_KIND, apply_snapshot
 from service.ledger.stripe_json import timestamp
 from tests.conftest import drain_jobs
 from tests.ledger.conftest import Stack, pay
+from tests.ledger.stripe_events import body_of, event, sign
 
 
 def _payout(session: Session) -> Payout:
@@ -115,3 +116,34 @@ def test_an_older_snapshot_never_overwrites_a_newer_one(stack: Stack) -> None:
         failed = paid | {"status": "failed", "failure_code": "could_not_process"}
         assert apply_snapshot(session, failed, at + timedelta(days=1)).status == "failed"
         session.rollback()
+
+
+def test_a_payout_event_in_another_api_version_is_fetched_not_trusted(stack: Stack) -> None:
+    pay(stack.sandbox, stack.settings)
+    stack.settle()
+    stack.sandbox.sim.balance.settle()
+    [real] = stack.sandbox.sim.balance.pay_out().payouts
+    stack.settle()
+    drain_jobs(stack.app)
+    # The same payout, and one Stripe does not have, in a 2020 shape with a wrong status.
+    old = {"api_version": "2020-08-27"}
+    stale = event("payout.paid", real | {"status": "paid", "amount": 1}, **old)
+    unknown = event("payout.created", real | {"id": "po_000000000000000000000000"}, **old)
+    with stack.app.test_client() as client:
+        for evt in (stale, unknown):
+            body = body_of(evt)
+            answer = client.post(
+                "/webhooks/stripe",
+                data=body,
+                headers={"Stripe-Signature": sign(body), "Content-Type": "application/json"},
+            )
+            assert answer.status_code == 200
+    with Session(stack.engine) as session:
+        [row] = session.scalars(select(Payout)).all()
+        assert (row.status, row.amount_minor) == ("in_transit", real["amount"])
+    drain_jobs(stack.app)
+    with Session(stack.engine) as session:
+        [row] = session.scalars(select(Payout)).all()  # the unknown one stays unknown
+        assert (row.status, row.amount_minor) == ("in_transit", real["amount"])
+        states = session.scalars(select(Job.status).where(Job.kind == CONTENTS_KIND)).all()
+        assert {str(s) for s in states} == {"done"}
