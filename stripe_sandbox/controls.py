@@ -109,6 +109,8 @@ def overview() -> str:
         subscriptions=list(reversed(state.objects("subscription"))),
         charges=list(reversed(state.objects("charge"))),
         disputes=list(reversed(state.objects("dispute"))),
+        payouts=list(reversed(state.objects("payout"))),
+        balance=sandbox.sim.balance,
         events=events,
         webhooks=sandbox.webhooks,
         message=request.args.get("message"),

@@ -14,6 +14,7 @@ from stripe_sandbox import SandboxServer
 from .conftest import monthly_params, one_off_params
 
 Obj = dict[str, Any]
+FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
@@ -139,3 +140,19 @@ def test_a_failed_payout_returns_its_money_to_the_next_one(
     assert sorted(t.type for t in listed) == ["payout", "payout_failure"]
     bad = browser.post(f"/_sandbox/payouts/{retry['id']}/fail", json={"code": "x"})
     assert bad.status_code == 400
+
+
+def test_the_controls_page_shows_the_balance_and_pays_out_from_a_form(
+    client: stripe.StripeClient, sandbox: SandboxServer, browser: FlaskClient
+) -> None:
+    _pay(client, sandbox)
+    page = browser.get("/_sandbox").get_data(as_text=True)
+    assert "Balance and payouts" in page and "Pending: €24.37" in page
+    form = {"settle": "1"}
+    response = browser.post("/_sandbox/payouts", data=form, content_type=FORM)
+    assert response.status_code == 303
+    [payout] = sandbox.state.objects("payout")
+    page = browser.get("/_sandbox").get_data(as_text=True)
+    assert payout["id"] in page and f"/_sandbox/payouts/{payout['id']}/fail" in page
+    browser.post(f"/_sandbox/payouts/{payout['id']}/fail", data={}, content_type=FORM)
+    assert sandbox.state.get(payout["id"])["status"] == "failed"
