@@ -21,6 +21,9 @@ def neutralise_cell(value: Any) -> str:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool):
+        # A number is no formula: a negative amount (a net after refunds) stays a number.
+        return str(value)
     text = str(value)
     if text.startswith(FORMULA_TRIGGERS):
         return "'" + text

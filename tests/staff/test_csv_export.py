@@ -25,6 +25,8 @@ def test_cells_that_start_like_formulas_become_text() -> None:
     assert neutralise_cell("reader@mail.example") == "reader@mail.example"
     assert neutralise_cell(None) == ""
     assert neutralise_cell(42) == "42"
+    assert neutralise_cell(-700) == "-700"  # an amount, not a formula
+    assert neutralise_cell("-700") == "'-700"  # text typed in by someone stays neutralised
 
 
 @given(st.text())
