@@ -1,7 +1,7 @@
 """payouts: each Stripe payout and the balance transactions it paid out
 
-Revision ID: 0010_payouts
-Revises: 0009_outbound_events
+Revision ID: 0011_payouts
+Revises: 0010_appeal_beacon_marks
 Create Date: 2026-11-30 18:14:05.109573
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import service.core.models
 
-revision = '0010_payouts'
-down_revision = '0009_outbound_events'
+revision = '0011_payouts'
+down_revision = '0010_appeal_beacon_marks'
 branch_labels = None
 depends_on = None
 
