@@ -11,8 +11,10 @@ from werkzeug.exceptions import HTTPException
 from . import (
     api,
     controls,
+    objects,
     pages,
     payout_routes,  # noqa: F401  (adds the balance and payout routes to api and controls)
+    webhook_endpoints,  # noqa: F401  (adds the webhook endpoint routes to api)
 )
 from .config import SandboxConfig
 from .errors import StripeError
@@ -41,7 +43,16 @@ def create_app(config: SandboxConfig | Mapping[str, Any] | None = None) -> Flask
         backoff_max=config.webhook_backoff_max,
         timeout=config.webhook_timeout,
     )
-    state.webhook_endpoints = 1 if webhooks.configured else 0
+    if config.webhook_url and config.webhook_secret:
+        # The endpoint given at start, as if created through the API: every event type.
+        configured = objects.webhook_endpoint(
+            url=config.webhook_url,
+            enabled_events=["*"],
+            api_version=state.api_version,
+            now=state.now(),
+        )
+        configured["description"] = "configured at start"
+        state.add_webhook_endpoint(configured, config.webhook_secret)
     sandbox = Sandbox(config=config, state=state, sim=Simulator(state, config), webhooks=webhooks)
     app.extensions[EXTENSION] = sandbox
     app.register_blueprint(api.bp)

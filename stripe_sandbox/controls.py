@@ -113,6 +113,7 @@ def overview() -> str:
         balance=sandbox.sim.balance,
         events=events,
         webhooks=sandbox.webhooks,
+        endpoints=state.webhook_endpoints(),
         message=request.args.get("message"),
     )
 

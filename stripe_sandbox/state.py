@@ -27,12 +27,13 @@ IDEMPOTENCY_TTL = 24 * 3600
 
 @dataclass(frozen=True)
 class DeliveryAttempt:
-    """One POST of an event to the webhook endpoint."""
+    """One POST of an event to a webhook endpoint."""
 
     at: float
     status: int | None
     error: str | None
     duration_ms: int
+    endpoint_id: str = ""
 
     @property
     def ok(self) -> bool:
@@ -41,12 +42,10 @@ class DeliveryAttempt:
 
 
 @dataclass
-class EventRecord:
-    """An event, its body as delivered, and how delivery went."""
+class DeliveryTrack:
+    """How delivery of one event to one webhook endpoint goes."""
 
-    seq: int
-    event: Obj
-    body: str
+    endpoint_id: str
     attempts: list[DeliveryAttempt] = field(default_factory=list)
     delivered: bool = False
     gave_up: bool = False
@@ -55,10 +54,46 @@ class EventRecord:
     #: Attempts in the current round (a redelivery starts a new round).
     round_attempts: int = 0
 
+
+@dataclass
+class EventRecord:
+    """An event, its body as delivered, and how delivery to each endpoint went.
+
+    As at Stripe, the endpoints an event goes to are those enabled for its type when it
+    is created (``pending_webhooks`` counts them); an endpoint added later does not get it.
+    """
+
+    seq: int
+    event: Obj
+    body: str
+    tracks: dict[str, DeliveryTrack] = field(default_factory=dict)
+
     @property
     def id(self) -> str:
         """The event id."""
         return str(self.event["id"])
+
+    @property
+    def attempts(self) -> list[DeliveryAttempt]:
+        """Every delivery attempt, to any endpoint, oldest first."""
+        found = [attempt for track in self.tracks.values() for attempt in track.attempts]
+        return sorted(found, key=lambda attempt: attempt.at)
+
+    @property
+    def delivered(self) -> bool:
+        """Delivered to every endpoint it was meant for (never, when there was none)."""
+        return bool(self.tracks) and all(track.delivered for track in self.tracks.values())
+
+    @property
+    def gave_up(self) -> bool:
+        """Retries ran out for some endpoint."""
+        return any(track.gave_up for track in self.tracks.values())
+
+    @property
+    def next_attempt_at(self) -> float | None:
+        """The earliest scheduled attempt to any endpoint; ``None`` when none is."""
+        due = [t.next_attempt_at for t in self.tracks.values() if t.next_attempt_at is not None]
+        return min(due, default=None)
 
 
 @dataclass
@@ -115,8 +150,9 @@ class SandboxState:
         self.lock = threading.RLock()
         #: Notified whenever an event is recorded or a delivery is scheduled.
         self.changed = threading.Condition(self.lock)
-        #: How many webhook endpoints an event is sent to (``pending_webhooks``).
-        self.webhook_endpoints = 0
+        #: Signing secrets of the webhook endpoints, by endpoint id (never sent again
+        #: after the answer that creates the endpoint, as at Stripe).
+        self._webhook_secrets: dict[str, str] = {}
         #: Whether new events are scheduled for delivery at once.
         self.auto_deliver = False
         self._objects: dict[str, Obj] = {}
@@ -210,15 +246,22 @@ class SandboxState:
                 event_type=event_type,
                 data=data,
                 api_version=self.api_version,
-                pending_webhooks=self.webhook_endpoints,
+                pending_webhooks=0,
                 request=request,
                 now=self.now(),
             )
+            due = 0.0 if self.auto_deliver else None  # due now; the worker keeps its own clock
+            tracks = {
+                endpoint_id: DeliveryTrack(endpoint_id, next_attempt_at=due)
+                for endpoint_id in self._endpoints_for(event_type)
+            }
+            event["pending_webhooks"] = len(tracks)
             record = EventRecord(
-                seq=len(self._records), event=event, body=json.dumps(event, indent=2)
+                seq=len(self._records),
+                event=event,
+                body=json.dumps(event, indent=2),
+                tracks=tracks,
             )
-            if self.auto_deliver and self.webhook_endpoints:
-                record.next_attempt_at = 0.0  # due now; the worker keeps its own clock
             self._records.append(record)
             self._records_by_id[record.id] = record
             self.changed.notify_all()
@@ -251,6 +294,38 @@ class SandboxState:
         with self.lock:
             record = self._records_by_id[event_id]
             return list(record.attempts)
+
+    # -- webhook endpoints ------------------------------------------------------------
+
+    def add_webhook_endpoint(self, endpoint: Obj, secret: str) -> Obj:
+        """Keep a webhook endpoint (without its ``secret``) and its signing secret."""
+        with self.lock:
+            stored = {key: value for key, value in endpoint.items() if key != "secret"}
+            self._objects[stored["id"]] = stored
+            self._webhook_secrets[stored["id"]] = secret
+            self.changed.notify_all()
+            return stored
+
+    def webhook_endpoints(self) -> list[Obj]:
+        """Copies of the webhook endpoints, oldest first."""
+        return self.objects("webhook_endpoint")
+
+    def webhook_target(self, endpoint_id: str) -> tuple[str, str] | None:
+        """``(url, secret)`` of an enabled endpoint; ``None`` if gone or disabled."""
+        with self.lock:
+            endpoint = self.live(endpoint_id, "webhook_endpoint")
+            if endpoint is None or endpoint["status"] != "enabled":
+                return None
+            return str(endpoint["url"]), self._webhook_secrets[endpoint_id]
+
+    def _endpoints_for(self, event_type: str) -> list[str]:
+        return [
+            str(endpoint["id"])
+            for endpoint in self._objects.values()
+            if endpoint.get("object") == "webhook_endpoint"
+            and endpoint["status"] == "enabled"
+            and ("*" in endpoint["enabled_events"] or event_type in endpoint["enabled_events"])
+        ]
 
     # -- idempotency ------------------------------------------------------------------
 
@@ -321,9 +396,16 @@ class SandboxState:
     # -- housekeeping -----------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every object, event, saved reply and fault."""
+        """Forget every object, event, saved reply and fault; keep the webhook endpoints,
+        which are the account's settings rather than its data."""
         with self.lock:
+            endpoints = {
+                key: obj
+                for key, obj in self._objects.items()
+                if obj.get("object") == "webhook_endpoint"
+            }
             self._objects.clear()
+            self._objects.update(endpoints)
             self._private.clear()
             self._records.clear()
             self._records_by_id.clear()

@@ -2,7 +2,8 @@
 
 Every event is tried first in order of creation; a failed one is retried later, after
 a doubling pause, while newer events go ahead — so, as with Stripe, receivers can see
-events out of order and more than once.
+events out of order and more than once. Each webhook endpoint gets the events enabled
+for it, signed with its own secret.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from .state import DeliveryAttempt, EventRecord, SandboxState
+from .state import DeliveryAttempt, DeliveryTrack, EventRecord, SandboxState
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 
@@ -36,7 +37,12 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 class WebhookDeliverer:
-    """Sends recorded events to one endpoint, from a worker thread or on demand.
+    """Sends recorded events to the webhook endpoints, from a worker thread or on demand.
+
+    Each event goes to the endpoints enabled for its type when it was created, each
+    signed with that endpoint's own secret and retried on its own. ``url`` and ``secret``
+    are the endpoint configured at start (``SandboxConfig.webhook_url``), if any; others
+    are created through ``POST /v1/webhook_endpoints`` as at Stripe.
 
     Retry times use the monotonic clock, not the state's clock, which tests may freeze.
     """
@@ -67,7 +73,7 @@ class WebhookDeliverer:
     @property
     def configured(self) -> bool:
         """Whether there is an endpoint to deliver to."""
-        return bool(self.url and self.secret)
+        return any(endpoint["status"] == "enabled" for endpoint in self.state.webhook_endpoints())
 
     @property
     def running(self) -> bool:
@@ -76,9 +82,16 @@ class WebhookDeliverer:
 
     # -- signing ----------------------------------------------------------------------
 
-    def signed(self, event_id: str, timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
-        """The body and headers a delivery of this event carries, e.g. for a test client."""
-        if not self.secret:
+    def signed(
+        self, event_id: str, timestamp: int | None = None, *, endpoint_id: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body and headers a delivery of this event carries, e.g. for a test client:
+        signed with the endpoint's secret (by default the configured endpoint's)."""
+        secret = self.secret
+        if endpoint_id is not None:
+            target = self.state.webhook_target(endpoint_id)
+            secret = target[1] if target else None
+        if not secret:
             raise RuntimeError("no webhook secret is configured")
         with self.state.lock:
             record = self._record(event_id)
@@ -86,40 +99,50 @@ class WebhookDeliverer:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": USER_AGENT,
-            "Stripe-Signature": signature_header(body, self.secret, timestamp),
+            "Stripe-Signature": signature_header(body, secret, timestamp),
         }
         return body.encode("utf-8"), headers
 
     # -- on demand --------------------------------------------------------------------
 
     def deliver(self, event_id: str) -> DeliveryAttempt:
-        """POST one event now, in this thread, and record the attempt (no retry)."""
-        if not self.configured:
-            raise RuntimeError("no webhook URL and secret are configured")
-        body, headers = self.signed(event_id)
-        attempt = self._post(body, headers)
-        with self.state.changed:
-            self._note(self._record(event_id), attempt, retry=False)
-        return attempt
+        """POST one event now to each of its endpoints, in this thread, and record the
+        attempts (no retry); the last attempt is returned."""
+        with self.state.lock:
+            endpoint_ids = list(self._record(event_id).tracks)
+        attempts = [
+            attempt
+            for endpoint_id in endpoint_ids
+            if (attempt := self._deliver_once(event_id, endpoint_id)) is not None
+        ]
+        if not attempts:
+            raise RuntimeError("no webhook endpoint is enabled for this event")
+        return attempts[-1]
 
     def deliver_pending(self) -> list[DeliveryAttempt]:
-        """Try every event not yet delivered (and not given up on) once, oldest first."""
+        """Try every delivery not yet made (and not given up on) once, oldest first."""
         with self.state.lock:
             pending = [
-                record.id
+                (record.id, track.endpoint_id)
                 for record in self.state.event_records()
-                if not record.delivered and not record.gave_up
+                for track in record.tracks.values()
+                if not track.delivered and not track.gave_up
             ]
-        return [self.deliver(event_id) for event_id in pending]
+        return [
+            attempt
+            for event_id, endpoint_id in pending
+            if (attempt := self._deliver_once(event_id, endpoint_id)) is not None
+        ]
 
     def redeliver(self, event_id: str) -> DeliveryAttempt | None:
         """Send an event again: queued for the worker if it runs, else at once."""
         with self.state.changed:
             record = self._record(event_id)
             if self.running:
-                record.gave_up = False
-                record.round_attempts = 0
-                record.next_attempt_at = 0.0
+                for track in record.tracks.values():
+                    track.gave_up = False
+                    track.round_attempts = 0
+                    track.next_attempt_at = 0.0
                 self.state.changed.notify_all()
                 return None
         return self.deliver(event_id)
@@ -137,18 +160,30 @@ class WebhookDeliverer:
                 self.state.changed.wait(min(remaining, 0.05))
             return True
 
+    def _deliver_once(self, event_id: str, endpoint_id: str) -> DeliveryAttempt | None:
+        target = self.state.webhook_target(endpoint_id)
+        if target is None:
+            return None
+        body, headers = self.signed(event_id, endpoint_id=endpoint_id)
+        attempt = self._post(target[0], body, headers, endpoint_id)
+        with self.state.changed:
+            record = self._record(event_id)
+            self._note(record, record.tracks[endpoint_id], attempt, retry=False)
+        return attempt
+
     # -- worker -----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the background worker (and schedule events recorded before it)."""
-        if not self.configured or self.running:
+        """Start the background worker (and schedule deliveries recorded before it)."""
+        if self.running:
             return
         with self.state.changed:
             self._stopping = False
             self.state.auto_deliver = True
             for record in self.state.event_records():
-                if not record.delivered and not record.gave_up and record.next_attempt_at is None:
-                    record.next_attempt_at = 0.0
+                for track in record.tracks.values():
+                    if not track.delivered and not track.gave_up and track.next_attempt_at is None:
+                        track.next_attempt_at = 0.0
         self._thread = threading.Thread(
             target=self._run, name="stripe-sandbox-webhooks", daemon=True
         )
@@ -167,55 +202,65 @@ class WebhookDeliverer:
     def _run(self) -> None:
         while True:
             with self.state.changed:
-                record = self._claim_next()
-                if record is None:
+                claimed = self._claim_next()
+                if claimed is None:
                     return
-                event_id = record.id
+                event_id, endpoint_id = claimed
+                target = self.state.webhook_target(endpoint_id)
                 self._in_flight += 1
+            attempt = None
             try:
-                body, headers = self.signed(event_id)
-                attempt = self._post(body, headers)
-            except KeyError:  # the state was reset meanwhile
+                if target is not None:
+                    body, headers = self.signed(event_id, endpoint_id=endpoint_id)
+                    attempt = self._post(target[0], body, headers, endpoint_id)
+            except (KeyError, RuntimeError):  # the state was reset meanwhile
                 attempt = None
             with self.state.changed:
                 self._in_flight -= 1
-                if attempt is not None:
-                    current = self.state.event_record(event_id)
-                    if current is not None:
-                        self._note(current, attempt, retry=True)
+                current = self.state.event_record(event_id)
+                if attempt is not None and current is not None:
+                    track = current.tracks.get(endpoint_id)
+                    if track is not None:
+                        self._note(current, track, attempt, retry=True)
                 self.state.changed.notify_all()
 
-    def _claim_next(self) -> EventRecord | None:
-        """Wait (holding the lock between waits) for a due record; ``None`` when stopping."""
+    def _claim_next(self) -> tuple[str, str] | None:
+        """Wait (holding the lock between waits) for a due delivery; ``None`` when stopping."""
         while not self._stopping:
             now = time.monotonic()
-            best: EventRecord | None = None
+            best: tuple[EventRecord, DeliveryTrack] | None = None
             best_due = 0.0
             for record in self.state.event_records():
-                if record.next_attempt_at is None:
-                    continue
-                due = record.next_attempt_at
-                if best is None or due < best_due:
-                    best, best_due = record, due
+                for track in record.tracks.values():
+                    if track.next_attempt_at is None:
+                        continue
+                    due = track.next_attempt_at
+                    if best is None or due < best_due:
+                        best, best_due = (record, track), due
             if best is not None and best_due <= now:
-                best.next_attempt_at = None
-                return best
+                record, track = best
+                track.next_attempt_at = None
+                return record.id, track.endpoint_id
             self.state.changed.wait(None if best is None else best_due - now)
         return None
 
-    def _note(self, record: EventRecord, attempt: DeliveryAttempt, *, retry: bool) -> None:
-        record.attempts.append(attempt)
-        record.round_attempts += 1
+    def _note(
+        self, record: EventRecord, track: DeliveryTrack, attempt: DeliveryAttempt, *, retry: bool
+    ) -> None:
+        track.attempts.append(attempt)
+        track.round_attempts += 1
         if attempt.ok:
-            record.delivered = True
-            record.gave_up = False
-            record.next_attempt_at = None
-            record.event["pending_webhooks"] = 0
-        elif retry and record.round_attempts < self.max_attempts:
-            pause = min(self.backoff * 2 ** (record.round_attempts - 1), self.backoff_max)
-            record.next_attempt_at = time.monotonic() + pause
+            track.delivered = True
+            track.gave_up = False
+            track.next_attempt_at = None
+        elif retry and track.round_attempts < self.max_attempts:
+            pause = min(self.backoff * 2 ** (track.round_attempts - 1), self.backoff_max)
+            track.next_attempt_at = time.monotonic() + pause
         elif retry:
-            record.gave_up = True
+            track.gave_up = True
+        record.event["pending_webhooks"] = sum(
+            1 for each in record.tracks.values() if not each.delivered
+        )
 
     def _record(self, event_id: str) -> EventRecord:
         record = self.state.event_record(event_id)
@@ -223,9 +268,10 @@ class WebhookDeliverer:
             raise KeyError(event_id)
         return record
 
-    def _post(self, body: bytes, headers: dict[str, str]) -> DeliveryAttempt:
-        assert self.url is not None
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+    def _post(
+        self, url: str, body: bytes, headers: dict[str, str], endpoint_id: str
+    ) -> DeliveryAttempt:
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         started = time.monotonic()
         status: int | None = None
         error: str | None = None
@@ -243,4 +289,5 @@ class WebhookDeliverer:
             status=status,
             error=error,
             duration_ms=int((time.monotonic() - started) * 1000),
+            endpoint_id=endpoint_id,
         )

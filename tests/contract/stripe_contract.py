@@ -496,8 +496,8 @@ def _param(value: Any, hint: Any, name: str, problems: list[str]) -> None:
         literals = _literals(hint)
         arms = [arm for arm in get_args(hint) if arm is not _NONE] if _is_union(hint) else [hint]
         others = [arm for arm in arms if get_origin(arm) is not Literal]
-        if isinstance(value, str) and value in literals:
-            return
+        if isinstance(value, str) and (value in literals or (literals == {""} and others == [str])):
+            return  # "Literal['']|str" is any string, the empty one unsetting the field
         if literals and (not others or others == [str]):
             allowed = sorted(str(item) for item in literals)
             problems.append(f"{name}: {_describe(value)} is not one of {allowed}")

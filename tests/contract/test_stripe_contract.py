@@ -10,7 +10,7 @@ import pytest
 import stripe
 
 from stripe_sandbox import API_VERSION as SANDBOX_API_VERSION
-from stripe_sandbox import balance, schemas
+from stripe_sandbox import balance, schemas, webhook_endpoints
 from stripe_sandbox import objects as build
 from stripe_sandbox.state import Exchange
 from tests.contract.stripe_contract import (
@@ -132,6 +132,16 @@ def _objects() -> dict[str, Obj]:
             api_version=API_VERSION,
             now=1,
         ),
+        "webhook_endpoint (retrieved)": {
+            key: value
+            for key, value in build.webhook_endpoint(
+                url="https://news.example/webhooks/stripe",
+                enabled_events=["*"],
+                api_version=None,
+                now=1,
+            ).items()
+            if key != "secret"
+        },
         "checkout.session": session,
         "charge": charge,
         "dispute": dispute_for(charge),
@@ -225,6 +235,8 @@ def test_the_sandboxs_parameter_lists_name_only_what_stripe_takes() -> None:
         ("DELETE", "/v1/subscriptions/sub_1", schemas.SUBSCRIPTION_CANCEL),
         ("POST", "/v1/refunds", schemas.REFUND_CREATE),
         ("POST", "/v1/billing_portal/sessions", schemas.PORTAL_CREATE),
+        ("POST", "/v1/webhook_endpoints", webhook_endpoints.CREATE),
+        ("POST", "/v1/webhook_endpoints/we_1", webhook_endpoints.UPDATE),
     ]:
         endpoint = endpoint_for(method, path)
         assert endpoint is not None and endpoint.params is not None
@@ -232,3 +244,24 @@ def test_the_sandboxs_parameter_lists_name_only_what_stripe_takes() -> None:
         options = {"api_key", "stripe_version", "stripe_account", "stripe_context"}
         options |= {"max_network_retries", "idempotency_key", "content_type", "headers"}
         assert set(schema) <= taken - options, (path, set(schema) - taken)
+
+
+def test_webhook_endpoint_requests_as_the_gateway_sends_them() -> None:
+    create = {
+        "url": "https://news.example/webhooks/stripe",
+        "enabled_events": ["checkout.session.completed", "refund.failed"],
+        "api_version": API_VERSION,
+        "description": "reader contributions",
+        "metadata": {"app": "reader-contributions"},
+    }
+    assert request_problems("POST", "/v1/webhook_endpoints", create) == []
+    update = {k: v for k, v in create.items() if k != "api_version"}
+    assert request_problems("POST", "/v1/webhook_endpoints/we_1", update) == []
+    assert request_problems("GET", "/v1/webhook_endpoints", {"limit": "100"}) == []
+    # Stripe cannot change an endpoint's version: not a parameter of the update.
+    problems = request_problems("POST", "/v1/webhook_endpoints/we_1", create)
+    assert any(p.endswith("api_version: unknown parameter") for p in problems), problems
+    wrong = create | {"enabled_events": ["charge.exploded"]}
+    assert any(
+        "enabled_events[0]" in p for p in request_problems("POST", "/v1/webhook_endpoints", wrong)
+    )
