@@ -3,10 +3,11 @@
 Settings come from the environment, then from .env for what the environment leaves unset
 (loaded when service.core.settings is imported). Without STRIPE_SECRET_KEY it serves the
 Stripe sandbox (a test double of Stripe) on 127.0.0.1:12111 from this process, points the
-service at it, wires its webhooks to /webhooks/stripe and seeds the demo campaign; it
-signs them with STRIPE_WEBHOOK_SECRET when that is set, else with a fresh secret. With a
-key it talks to Stripe. One job worker thread runs inside the process (production runs
-`flask --app service worker`).
+service at it, registers /webhooks/stripe there as production does (`stripe-webhook
+register`: the pinned API version, the events the service handles) and verifies with the
+secret that gives; a STRIPE_WEBHOOK_SECRET you set is accepted too, so you can sign your
+own test events. It seeds the demo campaign. With a key it talks to Stripe. One job
+worker thread runs inside the process (production runs `flask --app service worker`).
 Without SMTP_URL a local SMTP capture catches the email, shown at /dev/mailbox.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import socket
 import sys
 from pathlib import Path
@@ -74,28 +74,20 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def use_sandbox_environment(host: str, port: int, sandbox_port: int) -> bool:
-    """Point the service at a local Stripe sandbox; True when the webhook secret was kept."""
+    """Point the service at a local Stripe sandbox; True when a webhook secret was set."""
     os.environ["STRIPE_API_BASE"] = f"http://127.0.0.1:{sandbox_port}"
     os.environ["STRIPE_SECRET_KEY"] = SANDBOX_SECRET_KEY
     if not os.environ.setdefault("PUBLIC_BASE_URL", "").strip():
         os.environ["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
-    if os.environ.get("STRIPE_WEBHOOK_SECRET", "").strip():
-        # Kept, so a developer can sign test events with a secret they know.
-        return True
-    # Otherwise a fresh secret per run: the sandbox signs with it, the service verifies.
-    os.environ["STRIPE_WEBHOOK_SECRET"] = "whsec_sandbox_" + secrets.token_hex(16)
-    return False
+    return bool(os.environ.get("STRIPE_WEBHOOK_SECRET", "").strip())
 
 
-def start_sandbox(sandbox_port: int, base: str) -> Any:
+def start_sandbox(sandbox_port: int) -> Any:
     """Serve the Stripe sandbox (a test double of Stripe) from this process."""
     from stripe_sandbox import SandboxServer
 
     sandbox = SandboxServer(
         port=sandbox_port,
-        webhook_url=f"{base}/webhooks/stripe",
-        # The newest secret when several are set for rotation (new first).
-        webhook_secret=os.environ["STRIPE_WEBHOOK_SECRET"].split(",")[0].strip(),
         api_key=SANDBOX_SECRET_KEY,
         # Stripe shows the account's name on Checkout; ours is the publication's.
         account_name=os.environ.get("PUBLICATION_NAME") or "The Harbour Courier",
@@ -106,6 +98,21 @@ def start_sandbox(sandbox_port: int, base: str) -> Any:
         webhook_timeout=10.0,
     )
     return sandbox.start()
+
+
+def register_sandbox_webhook(settings: Settings, base: str) -> None:
+    """Register /webhooks/stripe at the sandbox as an operator does at Stripe, and have
+    the service verify with the secret that gives (besides any the developer set)."""
+    from service.ledger import RegistrationRefused, register_webhook_endpoint
+    from service.stripe_gateway import GatewayError
+
+    try:
+        registration = register_webhook_endpoint(settings, f"{base}/webhooks/stripe")
+    except (RegistrationRefused, GatewayError) as error:
+        fail(f"could not register the webhook endpoint at the sandbox: {error}")
+    secret = registration.endpoint.secret or ""
+    kept = [s.strip() for s in os.environ.get("STRIPE_WEBHOOK_SECRET", "").split(",")]
+    os.environ["STRIPE_WEBHOOK_SECRET"] = ",".join([secret, *(s for s in kept if s)])
 
 
 def start_mail_capture(port: int) -> Any:
@@ -186,12 +193,14 @@ def main(argv: list[str] | None = None) -> None:
     from service.core.jobs import WorkerPool
 
     capture = start_mail_capture(args.mail_port) if capturing else None
+    sandbox = start_sandbox(args.sandbox_port) if sandboxed else None
+    if sandbox is not None:
+        register_sandbox_webhook(settings, base)
     app = create_app()
     if capture is not None:
         from service.core.dev_mailbox import mailbox_blueprint
 
         app.register_blueprint(mailbox_blueprint(capture))
-    sandbox = start_sandbox(args.sandbox_port, base) if sandboxed else None
     seeded = seed_demo_data(app) if sandboxed else False
     # After seeding, so the two never contend for SQLite's one writer; one thread is all
     # that allows, and plenty for development.
@@ -215,11 +224,13 @@ def main(argv: list[str] | None = None) -> None:
     if sandbox is not None:
         print(f"Stripe sandbox (a test double, NOT Stripe; no money moves) on {sandbox.url}")
         print(f"  dashboard:     {sandbox.url}/_sandbox")
-        print(f"  webhooks to:   {base}/webhooks/stripe")
+        print(f"  webhooks to:   {base}/webhooks/stripe (registered: stripe-webhook register)")
         if kept_webhook_secret:
-            print("  signed with:   STRIPE_WEBHOOK_SECRET from your environment or .env (kept)")
+            print("  signed with:   that endpoint's own fresh secret; STRIPE_WEBHOOK_SECRET")
+            print("                 from your environment or .env (kept) is accepted too")
         else:
-            print("  signed with:   a fresh secret (set STRIPE_WEBHOOK_SECRET to keep one)")
+            print("  signed with:   that endpoint's own fresh secret (set STRIPE_WEBHOOK_SECRET")
+            print("                 to also accept one you know, for your own test events)")
         print("  test cards:    4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined,")
         print("                 4000 0025 0000 3155 asks for authentication")
     else:

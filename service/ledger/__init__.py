@@ -31,6 +31,12 @@ from service.ledger.models import (
 from service.ledger.notices import NOTICE_KIND, Notice
 from service.ledger.payout_models import ItemKind, Payout, PayoutItem, PayoutStatus
 from service.ledger.supporters import count_supporters, describe_count, display_count
+from service.ledger.webhook_registration import (
+    Registration,
+    RegistrationRefused,
+    handled_event_types,
+    register_webhook_endpoint,
+)
 
 __all__ = [
     "NOTICE_KIND",
@@ -50,13 +56,17 @@ __all__ = [
     "Payout",
     "PayoutItem",
     "PayoutStatus",
+    "Registration",
+    "RegistrationRefused",
     "StripeEvent",
     "Supporter",
     "count_supporters",
     "describe_count",
     "display_count",
+    "handled_event_types",
     "init_app",
     "on_change",
+    "register_webhook_endpoint",
     "replay_event",
     "why_ignored",
 ]
@@ -68,6 +78,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhook_endpoint.bp)
     app.cli.add_command(cli.recount_command)
     app.cli.add_command(cli.reconcile_command)
+    app.cli.add_command(cli.stripe_webhook_group)
     # Support that runs out with time changes no row: a daily job announces it.
     register(LAPSES_KIND, announce_lapses)
     every_day(LAPSES_KIND)

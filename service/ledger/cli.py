@@ -1,4 +1,4 @@
-"""The ledger's operator commands: recount and reconcile."""
+"""The ledger's operator commands: recount, reconcile and `stripe-webhook register`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from service.core.extensions import db
 from service.ledger.reconcile import reconcile_events
 from service.ledger.supporters import describe_count, recount
+from service.ledger.webhook_registration import RegistrationRefused, register_webhook_endpoint
 from service.stripe_gateway import GatewayError
 
 
@@ -59,3 +60,39 @@ def reconcile_command(since: datetime | None) -> None:
     )
     if report.failed:
         raise click.ClickException(f"{report.failed} events failed; see stripe_events.error")
+
+
+@click.group("stripe-webhook")
+def stripe_webhook_group() -> None:
+    """Our webhook endpoint at Stripe."""
+
+
+@stripe_webhook_group.command("register")
+@click.argument("url")
+@with_appcontext
+def register_command(url: str) -> None:
+    """Create or update the webhook endpoint at URL (e.g. https://SERVICE/webhooks/stripe)
+    with the pinned API version and exactly the events the service handles."""
+
+    settings = current_app.extensions["settings"]
+    try:
+        registration = register_webhook_endpoint(settings, url)
+    except RegistrationRefused as error:
+        click.echo(f"stripe-webhook register: {error}", err=True)
+        raise SystemExit(2) from None
+    except GatewayError as error:
+        raise click.ClickException(f"Stripe said: {error.message}") from None
+    endpoint = registration.endpoint
+    events = len(endpoint.enabled_events)
+    click.echo(
+        f"{'created' if registration.created else 'updated'} webhook endpoint {endpoint.id} "
+        f"for {endpoint.url}: API version {endpoint.api_version}, {events} event types"
+    )
+    if registration.created and endpoint.secret:
+        click.echo("signing secret (shown once: put it in STRIPE_WEBHOOK_SECRET now):")
+        click.echo(endpoint.secret)
+    else:
+        click.echo(
+            "Stripe shows an endpoint's signing secret only when it is created: keep the "
+            "STRIPE_WEBHOOK_SECRET you have (or roll the secret in the Stripe dashboard)"
+        )

@@ -8,8 +8,10 @@ pinned client, errors, signatures and the guard on readers' calls; `calls` the r
 from __future__ import annotations
 
 from service.stripe_gateway.calls import (
+    WebhookEndpointInfo,
     create_checkout_session,
     create_portal_session,
+    create_webhook_endpoint,
     fetch_balance_transaction,
     fetch_charge,
     fetch_checkout_session,
@@ -21,7 +23,9 @@ from service.stripe_gateway.calls import (
     list_invoice_payments,
     list_payout_transactions,
     list_refunds,
+    list_webhook_endpoints,
     retrieve_checkout_session,
+    update_webhook_endpoint,
 )
 from service.stripe_gateway.client import (
     BREAKER_OPEN_MESSAGE,
@@ -66,9 +70,11 @@ __all__ = [
     "GatewayError",
     "InvalidWebhookSignature",
     "StripeUnavailable",
+    "WebhookEndpointInfo",
     "_gateway_error",
     "create_checkout_session",
     "create_portal_session",
+    "create_webhook_endpoint",
     "fetch_balance_transaction",
     "fetch_charge",
     "fetch_checkout_session",
@@ -81,10 +87,12 @@ __all__ = [
     "list_invoice_payments",
     "list_payout_transactions",
     "list_refunds",
+    "list_webhook_endpoints",
     "our_metadata",
     "reader_call",
     "reader_timeouts",
     "retrieve_checkout_session",
     "stripe_client",
+    "update_webhook_endpoint",
     "verify_webhook_signature",
 ]

@@ -3,6 +3,8 @@ current state of Stripe's objects (for webhooks, the ledger and reconcile)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import stripe
@@ -10,6 +12,7 @@ from stripe.params.checkout import SessionCreateParams
 
 from service.core.settings import Settings
 from service.stripe_gateway.client import (
+    PINNED_API_VERSION,
     RECURRING_INTERVALS,
     CheckoutSessionInfo,
     CreatedCheckoutSession,
@@ -273,3 +276,75 @@ def list_payout_transactions(settings: Settings, payout_id: str) -> list[dict[st
         return [_plain(transaction) for transaction in page.auto_paging_iter()]
     except stripe.StripeError as error:
         raise _gateway_error(error, "listing a payout's balance transactions") from error
+
+
+# -- the webhook endpoint (operators' `stripe-webhook register`) ---------------------------
+
+
+@dataclass(frozen=True)
+class WebhookEndpointInfo:
+    """A webhook endpoint at Stripe. `secret` only in the answer that created it."""
+
+    id: str
+    url: str
+    api_version: str | None
+    enabled_events: tuple[str, ...]
+    status: str
+    secret: str | None = None
+
+
+def _endpoint_info(endpoint: Any) -> WebhookEndpointInfo:
+    return WebhookEndpointInfo(
+        id=endpoint.id,
+        url=endpoint.url,
+        api_version=endpoint.api_version,
+        enabled_events=tuple(endpoint.enabled_events),
+        status=endpoint.status,
+        secret=getattr(endpoint, "secret", None),
+    )
+
+
+def list_webhook_endpoints(settings: Settings) -> list[WebhookEndpointInfo]:
+    """Every webhook endpoint of the account (in this mode), newest first."""
+    client = stripe_client(settings)
+    try:
+        page = client.v1.webhook_endpoints.list({"limit": 100})
+        return [_endpoint_info(endpoint) for endpoint in page.auto_paging_iter()]
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "listing webhook endpoints") from error
+
+
+def create_webhook_endpoint(
+    settings: Settings, *, url: str, enabled_events: Sequence[str], description: str
+) -> WebhookEndpointInfo:
+    """Create an endpoint rendering events at the pinned API version; the answer carries
+    its signing secret, which Stripe never shows again."""
+    client = stripe_client(settings)
+    params: dict[str, Any] = {
+        "url": url,
+        "enabled_events": list(enabled_events),
+        "api_version": PINNED_API_VERSION,
+        "description": description,
+    }
+    try:
+        return _endpoint_info(client.v1.webhook_endpoints.create(params))  # type: ignore[arg-type]
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "creating the webhook endpoint") from error
+
+
+def update_webhook_endpoint(
+    settings: Settings, endpoint_id: str, *, enabled_events: Sequence[str], description: str
+) -> WebhookEndpointInfo:
+    """Set an endpoint's events (and enable it again if it was disabled). Stripe cannot
+    change an endpoint's API version, nor show its secret again."""
+    client = stripe_client(settings)
+    params: dict[str, Any] = {
+        "enabled_events": list(enabled_events),
+        "description": description,
+        "disabled": False,
+    }
+    try:
+        updated = client.v1.webhook_endpoints.update(endpoint_id, params)  # type: ignore[arg-type]
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "updating the webhook endpoint") from error
+    return _endpoint_info(updated)
