@@ -47,6 +47,7 @@ from service.ledger.stripe_json import (
     invoice_subscription,
     metadata_of,
     object_id,
+    refund_facts,
     timestamp,
 )
 
@@ -292,8 +293,16 @@ def handle_charge_refunded(session: Session, settings: Settings, event: Obj) -> 
     donation = _donation_for_charge(session, settings, charge, event)
     if donation is None:
         return False
-    refunded, refunded_at, _disputed = _charge_facts(settings, charge)
-    apply_refund(session, donation, refunded, refunded_at or event_time(event))
+    # The snapshot may predate a refund that failed since (its events may come first or
+    # last), so Stripe's current refunds decide, not the snapshot's `amount_refunded`.
+    charge_id = object_id(charge.get("id"))
+    refunds = stripe_gateway.list_refunds(settings, charge_id) if charge_id else []
+    if refunds:
+        refunded, refunded_at = refund_facts(refunds)
+        restate_refund(session, donation, refunded, refunded_at)
+    else:
+        refunded, refunded_at, _disputed = charge_facts(charge)
+        apply_refund(session, donation, refunded, refunded_at or event_time(event))
     session.flush()
     refresh(session, settings, donation.supporter_id)
     return True

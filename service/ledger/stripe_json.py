@@ -75,6 +75,14 @@ def charge_facts(
     return int(charge.get("amount_refunded") or 0), refunded_at, bool(charge.get("disputed"))
 
 
+def refund_facts(refunds: list[Obj]) -> tuple[int, datetime | None]:
+    """The total of the refunds still giving money back (not failed or canceled), and when
+    the first of them was made: a charge's refunded amount as Stripe has it now."""
+    giving = [refund for refund in refunds if refund.get("status") in REFUNDING]
+    times = [when for refund in giving if (when := timestamp(refund.get("created")))]
+    return sum(int(refund.get("amount") or 0) for refund in giving), min(times, default=None)
+
+
 def invoice_subscription(invoice: Obj) -> tuple[str | None, dict[str, str]]:
     """The subscription an invoice bills, and that subscription's metadata.
 
