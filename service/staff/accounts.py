@@ -1,7 +1,9 @@
-"""Staff accounts: argon2 password hashes, sign-in with lockout, roles, Flask-Login glue."""
+"""Staff accounts: argon2 password hashes, sign-in with lockout, roles, password changes
+and resets, Flask-Login glue (sessions live in service.staff.sessions)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.core.models import utcnow
 from service.staff.models import StaffRole, StaffUser
+from service.staff.sessions import end_all_sessions, session_user
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -50,15 +53,17 @@ class StaffConflict(StaffError):
 
 
 class SignedInStaff(UserMixin):  # type: ignore[misc]
-    """The Flask-Login user: a detached snapshot of the staff row, safe across sessions."""
+    """The Flask-Login user: a detached snapshot of the staff row and the session's
+    identifier, which is what the cookie carries (never the row id)."""
 
-    def __init__(self, user: StaffUser) -> None:
+    def __init__(self, user: StaffUser, session_token: str) -> None:
         self.id = user.id
         self.email = user.email
         self.role = StaffRole(user.role)
+        self.session_token = session_token
 
     def get_id(self) -> str:
-        return str(self.id)
+        return self.session_token
 
     @property
     def is_admin(self) -> bool:
@@ -149,9 +154,51 @@ def remove_staff_user(session: Session, actor_id: int, user_id: int) -> StaffUse
     """Delete another staff account, never leaving the service without an admin."""
     user = _other_account(session, actor_id, user_id)
     _keep_an_admin(_lock_admins(session), user)
+    end_all_sessions(session, user.id)
     session.delete(user)
     session.flush()
     return user
+
+
+def generate_password() -> str:
+    """A random password of 20 characters (120 bits), for a reset."""
+    return secrets.token_urlsafe(15)
+
+
+def set_password(session: Session, user: StaffUser, password: str) -> None:
+    """Give an account a new password: its lockout is lifted and every session ended."""
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    end_all_sessions(session, user.id)
+    session.flush()
+
+
+def change_own_password(
+    session: Session, user_id: int, current: str, new: str, again: str
+) -> StaffUser:
+    """A staff member changes their password: the current one first, the same rules as
+    ever for the new one. Every session of theirs ends (the caller starts a fresh one)."""
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise StaffUserNotFound(f"there is no staff account {user_id}")
+    if len(current) > MAX_PASSWORD_LENGTH or not _verify(user.password_hash, current):
+        raise StaffError("the current password is not right")
+    if new != again:
+        raise StaffError("the two new passwords are not the same")
+    if new == current:
+        raise StaffError("choose a password different from the current one")
+    set_password(session, user, new)
+    return user
+
+
+def reset_staff_password(session: Session, actor_id: int, user_id: int) -> tuple[StaffUser, str]:
+    """An admin resets another account's password to a generated one, shown once."""
+    user = _other_account(session, actor_id, user_id)
+    password = generate_password()
+    set_password(session, user, password)
+    return user, password
 
 
 def unlock_staff_user(session: Session, actor_id: int, user_id: int) -> StaffUser:
@@ -207,14 +254,11 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def load_staff_user(session: Session, user_id: str) -> SignedInStaff | None:
-    """Flask-Login's user loader: the signed-in staff member, or None if gone."""
-    try:
-        key = int(user_id)
-    except ValueError:
-        return None
-    user = session.get(StaffUser, key)
-    return SignedInStaff(user) if user is not None else None
+def load_staff_user(session: Session, session_token: str) -> SignedInStaff | None:
+    """Flask-Login's user loader: the staff member whose live session the cookie names,
+    or None (signed out, session ended, account gone)."""
+    user = session_user(session, session_token)
+    return SignedInStaff(user, session_token) if user is not None else None
 
 
 def require_role(role: str) -> Callable[[F], F]:

@@ -112,6 +112,19 @@ class NewStaffForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+    new_password = PasswordField(
+        f"New password (at least {MIN_PASSWORD_LENGTH} characters)",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+    )
+    new_password_again = PasswordField(
+        "New password again", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+
+
 class ChangeRoleForm(FlaskForm):  # type: ignore[misc]
     role = SelectField("Role", choices=ROLE_CHOICES)
 

@@ -1,4 +1,4 @@
-"""The staff's table: accounts with roles."""
+"""The staff's tables: accounts with roles, and their signed-in sessions."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    String,
-)
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.core.models import Base, stored_enum, utcnow
@@ -21,6 +19,9 @@ class StaffRole(enum.StrEnum):
 
 class StaffUser(Base):
     __tablename__ = "staff_users"
+    # Ids are never given again: SQLite would otherwise hand a deleted top id to the next
+    # account (PostgreSQL's sequence never does).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -49,3 +50,20 @@ class DailySnapshot(Base):
     # Recurring revenue per month per currency, minor units (annual gifts count 1/12).
     recurring_monthly_minor: Mapped[dict[str, Any]]
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffSession(Base):
+    """One signed-in browser: the cookie holds a random identifier, this row its hash.
+
+    Deleting the row ends that session wherever the cookie is (sign-out, a password
+    change, a removed account), which a signed cookie alone could not do.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -74,6 +74,10 @@ bp.add_url_rule("/users", view_func=users.users, methods=GET_POST)
 bp.add_url_rule("/users/<int:user_id>/role", view_func=users.change_role, methods=["POST"])
 bp.add_url_rule("/users/<int:user_id>/unlock", view_func=users.unlock_user, methods=["POST"])
 bp.add_url_rule("/users/<int:user_id>/remove", view_func=users.remove_user, methods=["POST"])
+bp.add_url_rule(
+    "/users/<int:user_id>/reset-password", view_func=users.reset_password, methods=["POST"]
+)
+bp.add_url_rule("/account/password", view_func=auth.change_password, methods=GET_POST)
 
 
 @bp.before_request

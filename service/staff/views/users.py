@@ -1,4 +1,5 @@
-"""Staff accounts: adding them, changing roles, unlocking and removing (admins only).
+"""Staff accounts: adding them, changing roles, unlocking, resetting passwords and
+removing (admins only).
 
 The rules (not your own account, never the last admin) belong to service.staff.accounts;
 these views turn its refusals into 404 and 409 answers.
@@ -7,7 +8,7 @@ these views turn its refusals into 404 and 409 answers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -24,11 +25,14 @@ from service.staff.accounts import (
     list_staff_users,
     remove_staff_user,
     require_role,
+    reset_staff_password,
     unlock_staff_user,
 )
 from service.staff.forms import ChangeRoleForm, ConfirmForm, NewStaffForm
-from service.staff.models import StaffRole, StaffUser
+from service.staff.models import StaffRole
 from service.staff.views.common import require_valid
+
+T = TypeVar("T")
 
 
 @require_role("admin")
@@ -65,7 +69,7 @@ def _refuse(exc: StaffError) -> NoReturn:
     abort(404 if isinstance(exc, StaffUserNotFound) else 409, str(exc))
 
 
-def _change(change: Callable[[], StaffUser]) -> StaffUser:
+def _change(change: Callable[[], T]) -> T:
     """Run an account change, answering the domain's refusals with 404 or 409."""
     try:
         return change()
@@ -100,3 +104,12 @@ def remove_user(user_id: int) -> ResponseReturnValue:
     user = _change(lambda: remove_staff_user(db.session, current_user.id, user_id))
     flash(f"Removed {user.email}.", "ok")
     return redirect(url_for("staff.users"))
+
+
+@require_role("admin")
+def reset_password(user_id: int) -> ResponseReturnValue:
+    """Give another account a generated password, shown once on this page (never put in
+    the cookie, a flash message or a log), and end every session of theirs."""
+    require_valid(ConfirmForm())
+    user, password = _change(lambda: reset_staff_password(db.session, current_user.id, user_id))
+    return render_template("staff/password_reset.html", user=user, password=password)
