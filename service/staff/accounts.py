@@ -52,6 +52,14 @@ class StaffConflict(StaffError):
     """The change would break a rule about who may do what (own account, last admin)."""
 
 
+class PasswordRefused(StaffError):
+    """A password change was refused; `field` names the form field the reason is about."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class SignedInStaff(UserMixin):  # type: ignore[misc]
     """The Flask-Login user: a detached snapshot of the staff row and the session's
     identifier, which is what the cookie carries (never the row id)."""
@@ -184,12 +192,15 @@ def change_own_password(
     if user is None:
         raise StaffUserNotFound(f"there is no staff account {user_id}")
     if len(current) > MAX_PASSWORD_LENGTH or not _verify(user.password_hash, current):
-        raise StaffError("the current password is not right")
+        raise PasswordRefused("the current password is not right", "current_password")
     if new != again:
-        raise StaffError("the two new passwords are not the same")
+        raise PasswordRefused("the two new passwords are not the same", "new_password_again")
     if new == current:
-        raise StaffError("choose a password different from the current one")
-    set_password(session, user, new)
+        raise PasswordRefused("choose a password different from the current one", "new_password")
+    try:
+        set_password(session, user, new)
+    except StaffError as exc:
+        raise PasswordRefused(str(exc), "new_password") from None
     return user
 
 

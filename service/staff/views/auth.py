@@ -10,8 +10,8 @@ from flask_login import current_user, login_user, logout_user
 from service.core.extensions import db, limiter
 from service.staff.accounts import (
     SIGN_IN_RATE_LIMIT,
+    PasswordRefused,
     SignedInStaff,
-    StaffError,
     authenticate,
     change_own_password,
 )
@@ -77,8 +77,8 @@ def change_password() -> ResponseReturnValue:
                 form.new_password.data,
                 form.new_password_again.data,
             )
-        except StaffError as exc:
-            form.current_password.errors.append(str(exc))
+        except PasswordRefused as exc:
+            getattr(form, exc.field).errors.append(str(exc))
             status = 422
         else:
             # Every session ended with the change; this browser goes on in a new one.
