@@ -1,7 +1,7 @@
 """staff sessions: server-side, revocable staff sign-ins; staff ids never reused
 
-Revision ID: 0010_staff_sessions
-Revises: 0009_outbound_events
+Revision ID: 0012_staff_sessions
+Revises: 0011_payouts
 Create Date: 2026-11-30 19:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from service.core.models import UTCDateTime
 
-revision = "0010_staff_sessions"
-down_revision = "0009_outbound_events"
+revision = "0012_staff_sessions"
+down_revision = "0011_payouts"
 branch_labels = None
 depends_on = None
 
