@@ -159,3 +159,17 @@ def test_the_sweep_forgets_old_page_views_and_past_days_counts(
     sweep_beacon_marks(session, today + timedelta(days=2))
     session.flush()
     assert session.scalars(select(AppealBeaconMark)).all() == []
+
+
+def test_a_beacon_request_sweeps_what_no_longer_matters(
+    client: FlaskClient, session: Session
+) -> None:
+    long_ago = utcnow().date() - timedelta(days=3)
+    old = {"placement": "top", "kind": "impression", "campaign": "winter", "variant": "a"}
+    session.add(AppealBeaconMark(day=long_ago, view_id=view(7), **old))
+    session.add(AppealBeaconClient(day=long_ago, client="0" * 32, counted=9))
+    session.commit()
+    send(client, event())
+    session.expire_all()
+    assert [m.view_id for m in session.scalars(select(AppealBeaconMark))] == [view(1)]
+    assert [c.day for c in session.scalars(select(AppealBeaconClient))] == [utcnow().date()]
