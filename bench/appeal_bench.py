@@ -48,6 +48,7 @@ from bench.layout_shift import (
 )
 from bench.loadgen import LoadResult, get_load, have_wrk, wrk_get
 from bench.servers import PROJECT_ROOT, bench_database, gunicorn, postgres_server_url
+from service.core.pass_key import new_private_key_pem
 
 APPEAL_QUERY = (
     "/api/v1/appeals?placements=top,bottom&article_id=port-carrig-flood-defences"
@@ -93,6 +94,7 @@ def _service_env(database_url: str) -> dict[str, str]:
     return {
         "APP_ENV": "production",
         "PUBLICATION_NAME": "The Bench Courier",
+        "SUPPORTER_PASS_PRIVATE_KEY": new_private_key_pem(),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-secret-key-" + "k" * 32,
         "STRIPE_SECRET_KEY": "sk_test_" + "b" * 24,

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from bench.loadgen import LoadResult, Request, _percentile, send_all
 from bench.servers import bench_database, gunicorn
 from service.core.db import build_engine
+from service.core.pass_key import new_private_key_pem
 from service.ledger.models import AttemptStatus, CheckoutAttempt
 from stripe_sandbox.server import SandboxServer
 
@@ -79,6 +80,7 @@ def _service_env(database_url: str, sandbox_url: str) -> dict[str, str]:
     return {
         "APP_ENV": "production",
         "PUBLICATION_NAME": "The Bench Courier",
+        "SUPPORTER_PASS_PRIVATE_KEY": new_private_key_pem(),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-secret-key-" + "k" * 32,
         "STRIPE_SECRET_KEY": STRIPE_KEY,

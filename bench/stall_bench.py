@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from bench.appeal_bench import APPEAL_QUERY, _seed
 from bench.loadgen import LoadResult, python_get
 from bench.servers import bench_database, gunicorn
+from service.core.pass_key import new_private_key_pem
 from stripe_sandbox.server import SandboxServer
 
 STALLED_CHECKOUTS = 32
@@ -127,6 +128,7 @@ def _service_env(database_url: str, sandbox_url: str) -> dict[str, str]:
     return {
         "APP_ENV": "production",
         "PUBLICATION_NAME": "The Bench Courier",
+        "SUPPORTER_PASS_PRIVATE_KEY": new_private_key_pem(),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-secret-key-" + "k" * 32,
         "STRIPE_SECRET_KEY": "sk_test_bench" + "s" * 20,

@@ -21,6 +21,7 @@ from bench.loadgen import LoadResult, Request, send_all
 from bench.servers import bench_database, gunicorn
 from service import stripe_gateway
 from service.core.db import build_engine
+from service.core.pass_key import new_private_key_pem
 from service.core.settings import Settings
 from service.ledger.models import Donation, EventOutcome, MonthlyDonation, StripeEvent, Supporter
 from stripe_sandbox.server import SandboxServer
@@ -172,6 +173,7 @@ def _service_env(database_url: str, sandbox: SandboxServer) -> dict[str, str]:
     return {
         "APP_ENV": "production",
         "PUBLICATION_NAME": "The Bench Courier",
+        "SUPPORTER_PASS_PRIVATE_KEY": new_private_key_pem(),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-secret-key-" + "k" * 32,
         "STRIPE_SECRET_KEY": STRIPE_KEY,

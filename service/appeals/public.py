@@ -25,6 +25,7 @@ from werkzeug.http import parse_accept_header, parse_etags
 
 from service.appeals.cache import get_appeal_snapshot
 from service.appeals.site import EncodedDocument, site_document, unavailable_document
+from service.core.pass_key import public_jwk
 from service.core.settings import Settings
 from service.ledger import display_count
 
@@ -107,7 +108,7 @@ class PublicPath:
             document = unavailable_document(
                 currency=self.settings.default_currency,
                 dismiss_days=self.settings.dismiss_days,
-            )
+            ) | {"pass_key": public_jwk(self.settings)}
             encoded = EncodedDocument.of(document)
             return Prepared.of(encoded.body, encoded.etag, "application/json"), (
                 UNAVAILABLE_MAX_AGE
@@ -122,6 +123,8 @@ class PublicPath:
                     dismiss_days=self.settings.dismiss_days,
                     display=display_count,
                 )
+                # The key the widget verifies supporter passes with (service/readers/passes.py).
+                | {"pass_key": public_jwk(self.settings)}
             )
             cached = (
                 snapshot.generation,

@@ -243,3 +243,10 @@ class SiteDocumentSchema(Schema):
     dismiss_days = fields.Integer(required=True)
     supporters = fields.Nested(AppealSupportersSchema, required=True)
     campaigns = fields.List(fields.Nested(SiteCampaignSchema), required=True)
+    pass_key = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "The ECDSA P-256 public key (JWK) supporter passes are verified with"
+        },
+    )

@@ -10,12 +10,12 @@ from flask_cors import CORS
 from service.core.settings import Settings
 
 # What the widget calls through Flask: the appeal(s), its beacons (one or a batch),
-# checkout, the session status, the supporter count and a reader's sign-in link. Staff
+# checkout, the session status, the supporter count, a reader's sign-in link and pass. Staff
 # pages, the webhook and the OpenAPI document are never shared. (The site document,
 # /api/v1/appeals/site, is answered before Flask and open to every origin: see
 # service/appeals/public.py.)
 WIDGET_API_PATHS = re.compile(
-    r"^/api/v1/(appeals?|appeal-events(/batch)?|checkout|checkout/sessions/[^/]+|supporters/count|readers/sign-in-link)$"
+    r"^/api/v1/(appeals?|appeal-events(/batch)?|checkout|checkout/sessions/[^/]+|supporters/count|readers/sign-in-link|readers/pass)$"
 )
 # Preflight answers may be reused this long (browsers cap it lower anyway).
 PREFLIGHT_MAX_AGE_SECONDS = 600

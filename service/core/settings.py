@@ -106,6 +106,10 @@ class Settings:
     smtp_url: str = field(default="", repr=False)
     mail_from: str = "Reader contributions <no-reply@localhost>"
     smtp_timeout_seconds: float = 20.0
+    # The supporter pass: a PEM EC P-256 private key (development keeps one in instance/),
+    # and how often a pass holder's widget asks for a fresh pass.
+    supporter_pass_private_key: str = field(default="", repr=False)
+    supporter_pass_refresh_seconds: int = 86_400
 
     @property
     def is_production(self) -> bool:
@@ -148,6 +152,7 @@ class Settings:
                     ("STRIPE_SECRET_KEY", self.stripe_secret_key),
                     ("STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secrets),
                     ("DATABASE_URL", os.environ.get("DATABASE_URL", "set")),
+                    ("SUPPORTER_PASS_PRIVATE_KEY", self.supporter_pass_private_key),
                 )
                 if not value
             ]
@@ -182,6 +187,13 @@ class Settings:
         if "@" not in self.mail_from:
             raise SettingsError(f"MAIL_FROM must hold an email address, not {self.mail_from!r}")
         _check_database_url(self.database_url)
+        if self.supporter_pass_private_key:
+            from service.core.pass_key import PassKeyError, parse_private_key
+
+            try:
+                parse_private_key(self.supporter_pass_private_key)
+            except PassKeyError as error:
+                raise SettingsError(f"SUPPORTER_PASS_PRIVATE_KEY is {error}") from None
         return self
 
     @classmethod
@@ -239,6 +251,10 @@ class Settings:
             smtp_url=env.get("SMTP_URL", "").strip(),
             mail_from=env.get("MAIL_FROM", "").strip() or cls.mail_from,
             smtp_timeout_seconds=_int(env, "SMTP_TIMEOUT_SECONDS", 20, minimum=1),
+            supporter_pass_private_key=env.get("SUPPORTER_PASS_PRIVATE_KEY", "").strip(),
+            supporter_pass_refresh_seconds=_int(
+                env, "SUPPORTER_PASS_REFRESH_SECONDS", 86_400, minimum=60
+            ),
         ).validated()
 
 

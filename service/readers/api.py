@@ -7,12 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
+from flask_smorest import abort as smorest_abort
 
 from service.core.extensions import db, limiter
-from service.readers.schemas import AcceptedSchema, SignInLinkRequestSchema
+from service.core.models import utcnow
+from service.core.settings import Settings
+from service.readers.passes import find_supporter, mint, pass_for_supporter, verify
+from service.readers.schemas import (
+    AcceptedSchema,
+    PassRefreshSchema,
+    PassStateSchema,
+    SignInLinkRequestSchema,
+)
 from service.readers.sign_in import normalise_email, request_link
 
 blp = Blueprint(
@@ -74,3 +84,35 @@ def sign_in_link(body: dict[str, Any]) -> dict[str, str]:
     """
     request_link(db.session, body["email"], body.get("return_url"))
     return {"message": ACCEPTED_MESSAGE}
+
+
+@blp.route("/pass", methods=["POST"])
+@limiter.limit("60 per hour", key_func=get_remote_address, methods=["POST"])
+@blp.arguments(PassRefreshSchema, location="json")
+@blp.response(200, PassStateSchema)
+@blp.alt_response(422, schema="Error", description="Not a pass this service signed")
+def refresh_pass(body: dict[str, Any]) -> ResponseReturnValue:
+    """Trade a supporter pass for a fresh one, or learn that the support has lapsed.
+
+    Pass holders' widgets call this about once every `SUPPORTER_PASS_REFRESH_SECONDS`,
+    and when the pass's date has come, so refunds, lost disputes and cancellations
+    take effect then. `state` is `current` (with the new pass), `lapsed` (gave before,
+    supports no longer: campaigns for lapsed donors apply) or `never`.
+    """
+    settings: Settings = current_app.extensions["settings"]
+    claims = verify(settings, body["pass"])
+    if claims is None:
+        smorest_abort(422, message="This is not a supporter pass we signed.")
+        raise AssertionError("abort returned")  # flask-smorest's abort is untyped
+    now = utcnow()
+    supporter = find_supporter(db.session, claims.subject)
+    answer: dict[str, Any]
+    if supporter is not None:
+        token = pass_for_supporter(db.session, settings, supporter, now)
+        answer = {"state": "current", "pass": token} if token else {"state": "lapsed"}
+    elif claims.subject.startswith("c:") and claims.until > now:
+        # A gift the ledger has not heard of yet (its webhook is on the way): keep it.
+        answer = {"state": "current", "pass": mint(settings, claims.subject, claims.until, now)}
+    else:
+        answer = {"state": "never"}
+    return answer, 200, {"Cache-Control": "no-store"}

@@ -46,3 +46,34 @@ class AcceptedSchema(Schema):
     """The same answer for every well-formed request."""
 
     message = fields.String(required=True)
+
+
+class PassRefreshSchema(Schema):
+    """POST /api/v1/readers/pass: the pass the widget holds."""
+
+    class Meta:
+        unknown = RAISE
+
+    # "pass" is a Python keyword: the field keeps the JSON name through data_key.
+    pass_ = fields.String(
+        required=True,
+        data_key="pass",
+        attribute="pass",
+        validate=validate.Length(min=1, max=1024),
+        metadata={"description": "The supporter pass, as the service issued it"},
+    )
+
+
+class PassStateSchema(Schema):
+    """Whether the reader supports us now, with a fresh pass when they do."""
+
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf(["current", "lapsed", "never"]),
+        metadata={"description": "current, lapsed (gave before) or never"},
+    )
+    pass_ = fields.String(
+        data_key="pass",
+        attribute="pass",
+        metadata={"description": "A fresh pass (only when current)"},
+    )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from service.core.pass_key import new_private_key_pem
 from service.core.settings import PROJECT_ROOT, Settings, SettingsError
 
 BRAND = {
@@ -84,6 +85,7 @@ def test_production_needs_the_publication_name() -> None:
         "STRIPE_SECRET_KEY": "sk_test_abc",
         "STRIPE_WEBHOOK_SECRET": "whsec_abc",
         "DATABASE_URL": "postgresql://db.example/news",
+        "SUPPORTER_PASS_PRIVATE_KEY": new_private_key_pem(),
     }
     with pytest.raises(SettingsError, match="PUBLICATION_NAME"):
         Settings.from_env(production)

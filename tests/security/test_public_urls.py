@@ -7,6 +7,7 @@ import re
 import pytest
 from flask import Flask
 
+from service.core.pass_key import new_private_key_pem
 from tests.conftest import TEST_SECRET_KEY, make_test_app
 
 PUBLIC = "https://support.paper.example"
@@ -19,6 +20,7 @@ def _production_app(database_url: str) -> Flask:
         secret_key=TEST_SECRET_KEY,
         public_base_url=PUBLIC,
         publication_name="The Paper",
+        supporter_pass_private_key=new_private_key_pem(),
     )
 
 
