@@ -1,12 +1,12 @@
 /* Support page, made nicer with JavaScript: live amount checks, a clear button label,
    no double submits. Without it the form still posts and the server checks everything.
-   On the thank-you page it remembers this browser as a supporter. */
+   On the thank-you page it keeps the signed supporter pass for this origin's widget. */
 (function () {
   "use strict";
 
   var thanks = document.querySelector("[data-supporter-thanks]");
-  if (thanks) {
-    try { window.localStorage.setItem("rc_supporter", "1"); } catch (e) { /* private mode */ }
+  if (thanks && thanks.dataset.supporterPass) {
+    try { window.localStorage.setItem("rc_pass", thanks.dataset.supporterPass); } catch (e) { /* private mode */ }
   }
 
   var form = document.querySelector("[data-give-form]");

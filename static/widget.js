@@ -150,8 +150,6 @@
 
   function articleUrl() {
     var url = new URL(location.href);
-    url.searchParams.delete("support_session");
-    url.searchParams.delete("support_cancelled");
     url.hash = "";
     return url.toString();
   }
@@ -474,7 +472,9 @@
           : answer.supporters.count.toLocaleString("en") + " supporters of our goal of " + goal
       }));
     }
-    parts.push(cta, form);
+    parts.push(cta, form, el("p", { "class": "goal" }, [el("a", {
+      href: base + "/support/manage?return_url=" + encodeURIComponent(articleUrl()), text: "Already a supporter? Sign in"
+    })]));
     var box = el("aside", {
       "class": "box " + p, "aria-labelledby": id + "-h", "data-placement": p, id: id + "-box",
       "data-campaign": answer.campaign, "data-variant": answer.variant, hidden: header ? "" : false
@@ -506,17 +506,16 @@
     seen.observe(box);
   }
 
-  function renderThanks(result) {
-    var slot = slotFor("top");
+  function renderThanks(kind) {
+    var slot = slotFor("top"), back = kind === "welcome";
     if (!slot) return;
-    var text = "Your " + (result.display_amount || "") + (result.frequency === "monthly" ? " monthly" : "") +
-      " gift keeps our reporting free for everyone who needs it.";
     var parts = [
       closeButton(function () { closeBox(slot, root, null, false); }),
-      el("h2", { id: "rc-thanks-h", tabindex: "-1", text: "Thank you for supporting us" }),
-      el("p", { text: text })
+      el("h2", { id: "rc-thanks-h", tabindex: "-1", text: back ? "Welcome back" : "Thank you for supporting us" }),
+      el("p", { text: back ? "You're signed in. " : "Your gift keeps our reporting free for everyone who needs it." },
+        [back && el("a", { href: base + "/support/manage", text: "Manage my gifts" })])
     ];
-    var box = el("aside", { "class": "box top", role: "status", "aria-labelledby": "rc-thanks-h", "data-thanks": "" }, parts);
+    var box = el("aside", { "class": "box top", role: "status", "aria-labelledby": "rc-thanks-h", "data-thanks": kind }, parts);
     var root = mount(slot, box);
     var heading = root.getElementById("rc-thanks-h");
     if (heading) heading.focus({ preventScroll: true });
@@ -601,25 +600,32 @@
   }
   exported.decide = decide;
 
-  function requestAppeals(articleId, cfg) {
+  function requestAppeals(articleId, cfg, incoming) {
     var now = Date.now();
     // The publisher may narrow the formats a page takes (data-formats="inline,header").
     var formats = String(cfg.formats || "inline,banner,header").split(",").map(norm);
     var wanted = PLACES.filter(function (p) {
       return has(formats, FORMAT_OF[p]) && dismissedUntil(p) <= now && hasSlot(p);
     });
-    if (!wanted.length) return;
+    if (!wanted.length && !incoming) return;
     var reader = {
       bucket: readerId(), articlesRead: countRead(articleId), dismissedUntil: 0,
-      supporter: store.getItem("rc_supporter") === "1", donorState: norm(cfg.donorState),
+      supporter: false, donorState: norm(cfg.donorState),
       device: (window.innerWidth || 1024) < 700 ? "phone" : "desktop", referrer: referrerKind(),
       country: cfg.country || "", views: load("rc_views"), dismissals: load("rc_closes")
     };
     var article = { section: cfg.section, tags: String(cfg.tags || "").split(",") };
     api("/api/v1/appeals/site").then(function (r) {
       return r.ok ? r.json() : null;
+    }).then(function (doc) {
+      if (!doc || !doc.campaigns) return null;
+      return standing(doc, incoming).then(function (state) {
+        if (state === "current") reader.supporter = true;
+        else if (state === "lapsed") reader.donorState = "lapsed";
+        return doc;
+      });
     }).then(safe(function (doc) {
-      if (!doc || !doc.campaigns) return;
+      if (!doc) return;
       wanted.forEach(safe(function (p) {
         var a = decide(doc, article, reader, Date.now(), p);
         currency = a.currency || currency;
@@ -628,6 +634,18 @@
         if (a.show && a.heading) renderAppeal(p, a);
       }));
     })).catch(warn);
+  }
+
+  // The supporter pass: static/widget-pass.js, loaded only if one is held or brought.
+  function standing(doc, incoming) {
+    var lapsed = store.getItem("rc_donor") || "";
+    if (!incoming && !store.getItem("rc_pass")) return Promise.resolve(lapsed);
+    return new Promise(function (done) {
+      var tag = el("script", { src: base + "/static/widget-pass.js", async: "" });
+      tag.onload = function () { exported.pass(doc, incoming, store, api, renderThanks).then(done, done); };
+      tag.onerror = function () { done(lapsed); };
+      document.head.appendChild(tag);
+    });
   }
 
   var main = safe(function () {
@@ -640,24 +658,12 @@
     var cfg = script.dataset || {};
     base = new URL(script.src, location.href).origin;
     if (cfg.dismissDays) dismissDays = Number(cfg.dismissDays) || 0;
-    var articleId = cfg.articleId || location.pathname;
-    var params = new URLSearchParams(location.search);
-    var session = params.get("support_session");
-    if (session || params.get("support_cancelled")) {
-      try { history.replaceState(history.state, "", articleUrl()); } catch (e) { /* ignore */ }
+    var articleId = cfg.articleId || location.pathname, hash = location.hash.slice(1), incoming = null;
+    if (/(^|&)rc_pass=/.test(hash)) {
+      incoming = new URLSearchParams(hash);
+      history.replaceState(history.state, "", location.pathname + location.search);
     }
-    if (!session) { requestAppeals(articleId, cfg); return; }
-    api("/api/v1/checkout/sessions/" + encodeURIComponent(session)).then(function (r) {
-      return r.ok ? r.json() : null;
-    }).then(safe(function (result) {
-      if (result && result.paid) {
-        store.setItem("rc_supporter", "1");
-        countRead(articleId);
-        renderThanks(result);
-      } else {
-        requestAppeals(articleId, cfg);
-      }
-    })).catch(warn);
+    requestAppeals(articleId, cfg, incoming);
   });
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);

@@ -33,7 +33,8 @@ def content_security_policy(settings: Settings) -> str:
         "style-src": ["'self'"],
         "img-src": images,
         "connect-src": ["'self'"],
-        "form-action": ["'self'", *hosted],
+        # The publishers' sites too: a sign-in link's form sends the reader back there.
+        "form-action": ["'self'", *hosted, *settings.allowed_embed_origins],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
         "object-src": ["'none'"],

@@ -76,6 +76,8 @@ class DonationRequest:
     variant: str | None = None
     placement: str | None = None
     return_url: str | None = None
+    # Begun on /support (the thank-you page shows before the way back), not in the widget.
+    from_page: bool = False
 
 
 def amount_problem(settings: Settings, amount_minor: int, currency: str) -> str | None:
@@ -109,18 +111,23 @@ def with_query(url: str, **params: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, encoded, parts.fragment))
 
 
-def return_urls(settings: Settings, return_url: str | None) -> tuple[str, str]:
-    """Stripe's success and cancel URLs for a donation started at `return_url` (or here)."""
-    if return_url:
-        return (
-            with_query(return_url, support_session=SESSION_PLACEHOLDER),
-            with_query(return_url, support_cancelled="1"),
-        )
+def return_urls(
+    settings: Settings, return_url: str | None, *, from_page: bool = False
+) -> tuple[str, str]:
+    """Stripe's success and cancel URLs for a donation started at `return_url` (or here).
+
+    Stripe always returns a payer to our thank-you page, which confirms the payment and
+    hands the supporter pass back to the publisher's page in a URL fragment: nothing
+    that grants anything ever rides in a query string. A gift begun in the widget goes
+    straight back (`back=1`); one begun on /support shows the thank-you page first.
+    """
     base = settings.public_base_url
-    return (
-        f"{base}/support/thank-you?session_id={SESSION_PLACEHOLDER}",
-        f"{base}/support",
-    )
+    success = f"{base}/support/thank-you?session_id={SESSION_PLACEHOLDER}"
+    if not return_url:
+        return success, f"{base}/support"
+    if from_page:
+        return success, with_query(f"{base}/support", return_url=return_url)
+    return f"{success}&back=1", return_url
 
 
 def _same_request(attempt: CheckoutAttempt, request: DonationRequest) -> bool:
@@ -188,13 +195,13 @@ def record_checkout_attempt(
 
 
 def open_checkout_session(
-    session: Session, settings: Settings, attempt: CheckoutAttempt
+    session: Session, settings: Settings, attempt: CheckoutAttempt, *, from_page: bool = False
 ) -> stripe_gateway.CreatedCheckoutSession:
     """Create (or re-fetch, by idempotency key) the attempt's Checkout Session.
 
     Marks the attempt session_created, or failed and raises CheckoutFailed.
     """
-    success_url, cancel_url = return_urls(settings, attempt.return_url)
+    success_url, cancel_url = return_urls(settings, attempt.return_url, from_page=from_page)
     metadata = stripe_gateway.our_metadata(
         checkout_attempt=attempt.public_id,
         frequency=attempt.frequency.value,
@@ -282,7 +289,7 @@ def _begin_checkout(
     # (the update after Stripe answers starts its own, which SQLite then lets write).
     commit_early(session)
     try:
-        return open_checkout_session(session, settings, attempt)
+        return open_checkout_session(session, settings, attempt, from_page=donation.from_page)
     except CheckoutFailed:
         commit_early(session)
         raise

@@ -165,6 +165,8 @@ class SupportFormSchema(Schema):
     placement = fields.String(
         load_default=None, validate=validate.OneOf([p.value for p in Placement])
     )
+    # The publisher's page the reader came from (/support?return_url=…): the way back.
+    return_url = fields.String(load_default=None, validate=[validate.Length(max=2048), clean_line])
 
     @pre_load
     def _drop_empty_optionals(self, data: Any, **_kwargs: Any) -> Any:
@@ -172,7 +174,9 @@ class SupportFormSchema(Schema):
         return {
             key: value
             for key, value in data.items()
-            if not (key in {"campaign", "variant", "placement", "attempt"} and value == "")
+            if not (
+                key in {"campaign", "variant", "placement", "attempt", "return_url"} and value == ""
+            )
         }
 
     @validates_schema
@@ -183,10 +187,16 @@ class SupportFormSchema(Schema):
                 "button again.",
                 "website",
             )
+        settings = _settings()
+        return_url = data.get("return_url")
+        if isinstance(return_url, str) and not is_allowed_return_url(settings, return_url):
+            raise ValidationError(
+                "The page to return to is not on this site or an allowed publisher site.",
+                "return_url",
+            )
         frequency = data.get("frequency")
         if frequency not in {f.value for f in Frequency}:
             return
-        settings = _settings()
         currency = settings.default_currency
         custom = data.get("custom_amount", "").strip()
         preset = data.get(f"amount_{frequency}", "").strip()
@@ -215,4 +225,6 @@ class SupportFormSchema(Schema):
             campaign=data["campaign"],
             variant=data["variant"],
             placement=data["placement"],
+            return_url=data.get("return_url"),
+            from_page=True,
         )

@@ -9,9 +9,11 @@ from typing import Any
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from service import stripe_gateway
+from service.core.brand import brand_of
 from service.core.extensions import db
 from service.core.input_guard import checks_own_fields
 from service.core.money import currency_symbol, decimal_digits, format_money
@@ -30,14 +32,15 @@ from service.donations import (
     checkout_rate_limits,
     describe_session,
     fetch_our_session,
+    is_allowed_return_url,
     valid_attempt_id,
 )
-from service.ledger import Frequency, count_supporters, display_count
+from service.ledger import CheckoutAttempt, Frequency, count_supporters, display_count
+from service.readers.passes import pass_for_checkout, with_pass
 from service.readers.texts import support_texts
 
 bp = Blueprint("support", __name__)
 
-SUPPORTER_COOKIE = "rc_supporter"
 ATTRIBUTION_LIMITS = {"campaign": 80, "variant": 40, "placement": 20}
 
 
@@ -97,7 +100,8 @@ def render_support_page(
         limits=limits,
         minimum=format_money(limits.minimum, settings.default_currency),
         maximum=format_money(limits.maximum, settings.default_currency),
-        attribution=_attribution(values),
+        attribution=_attribution(values)
+        | ({"return_url": values["return_url"]} if values.get("return_url") else {}),
         # A fresh id per rendering: a double-click sends it twice and opens one session.
         attempt=str(uuid.uuid4()),
     )
@@ -106,10 +110,20 @@ def render_support_page(
 
 @bp.get("/support")
 def support_page() -> ResponseReturnValue:
-    """The full appeal with the live supporter count and the donation form."""
+    """The full appeal with the live supporter count and the donation form.
+
+    `?return_url=` names the publisher's page the reader came from (an allowed origin's,
+    as the API takes): the thank-you page's way back goes there, carrying the pass.
+    """
     values: dict[str, str] = _attribution(request.args)
     if request.args.get("frequency") in {f.value for f in Frequency}:
         values["frequency"] = request.args["frequency"]
+    return_url = request.args.get("return_url", "")
+    if return_url:
+        if len(return_url) > 2048 or not is_allowed_return_url(_settings(), return_url):
+            problem = {"form": "The link back to the site you came from isn't one we know."}
+            return render_support_page(values, problem, 422)
+        values["return_url"] = return_url
     return render_support_page(values)
 
 
@@ -174,9 +188,20 @@ def _private(response: Response) -> Response:
     return response
 
 
+def _attempt_of(session_id: str) -> CheckoutAttempt | None:
+    return db.session.scalar(
+        select(CheckoutAttempt).where(CheckoutAttempt.stripe_checkout_session_id == session_id)
+    )
+
+
 @bp.get("/support/thank-you")
 def thank_you() -> ResponseReturnValue:
-    """Confirm a completed checkout with Stripe and thank the reader for what they gave."""
+    """Confirm a completed checkout with Stripe and thank the reader for what they gave.
+
+    A paid checkout hands the supporter pass back to the publisher's page it began on
+    (or the publication's home page) in the URL fragment; from the widget (`back=1`)
+    the reader goes straight there.
+    """
     settings = _settings()
     session_id = request.args.get("session_id", "")
     try:
@@ -188,25 +213,38 @@ def thank_you() -> ResponseReturnValue:
         html = render_template("thank_you.html", state="unknown")
         return _private(current_app.make_response((html, 404)))
     gift = describe_session(settings, info)
+    attempt = _attempt_of(info.id)
+    way_back = (attempt.return_url if attempt else None) or settings.publication_url or None
+    supporter_pass = None
     if gift["paid"]:
         state = "paid"
+        supporter_pass = pass_for_checkout(
+            db.session,
+            settings,
+            session_id=info.id,
+            subscription_id=info.subscription_id,
+            customer_id=info.customer_id,
+            frequency=Frequency(gift["frequency"]),
+            started_at=attempt.created_at if attempt else None,
+        )
+        if way_back:
+            way_back = with_pass(way_back, supporter_pass, rc_thanks=gift["frequency"])
+        if way_back and request.args.get("back") == "1" and supporter_pass:
+            return _private(redirect(way_back, 303))
     elif info.status == "complete":
         # Completed but not yet paid: a delayed method (a bank debit) is still clearing.
         state = "processing"
     else:
         state = "unpaid"
-    html = render_template("thank_you.html", state=state, gift=gift)
-    response = _private(current_app.make_response(html))
-    if gift["paid"]:
-        response.set_cookie(
-            SUPPORTER_COOKIE,
-            "1",
-            max_age=settings.supporter_window_days * 24 * 3600,
-            secure=settings.public_base_url.startswith("https://"),
-            httponly=True,
-            samesite="Lax",
-        )
-    return response
+    html = render_template(
+        "thank_you.html",
+        state=state,
+        gift=gift,
+        way_back=way_back,
+        supporter_pass=supporter_pass,
+        publication=brand_of(settings).name,
+    )
+    return _private(current_app.make_response(html))
 
 
 @bp.get("/support/manage/<token>")

@@ -31,9 +31,11 @@ from service import stripe_gateway
 from service.core.extensions import db
 from service.core.money import format_money
 from service.core.settings import Settings
+from service.donations import is_allowed_return_url
 from service.ledger import Donation, DonationStatus, MonthlyDonation, MonthlyStatus, Supporter
 from service.readers.api import per_email, per_ip
 from service.readers.mail import KIND, queue_message
+from service.readers.passes import pass_for_supporter, with_pass
 from service.readers.schemas import SignInLinkRequestSchema
 from service.readers.sign_in import LinkExpired, LinkInvalid, peek, request_link, spend
 
@@ -105,6 +107,14 @@ def use_sign_in_link(token: str) -> ResponseReturnValue:
     except LinkInvalid:
         return _page("manage_sign_in.html", 404, state="invalid", values={})
     sign_reader_in(signed_in.supporter_id)
+    reader = db.session.get(Supporter, signed_in.supporter_id)
+    if signed_in.return_url and reader is not None:
+        # Started in the widget: back to that page, which keeps the pass (in the fragment,
+        # never a query string) and offers this self-service, signed in for the hour.
+        supporter_pass = pass_for_supporter(db.session, _settings(), reader)
+        if supporter_pass:
+            back = with_pass(signed_in.return_url, supporter_pass, rc_manage="1")
+            return _private(redirect(back, 303))
     return _private(redirect(url_for("self_service.manage"), 303))
 
 
@@ -174,8 +184,17 @@ def _monthlies(reader: Supporter) -> list[MonthlyDonation]:
 def manage() -> ResponseReturnValue:
     """Every gift with its date and amount, receipts, statements and the monthly gifts."""
     reader = current_reader()
+    return_url = request.args.get("return_url", "")
+    if not (0 < len(return_url) <= 2048 and is_allowed_return_url(_settings(), return_url)):
+        return_url = ""
     if reader is None:
-        return _page("manage_sign_in.html", state="signed_out", values={})
+        # From the widget's "Already a supporter?": the link will bring them back there.
+        values = {"return_url": return_url} if return_url else {}
+        return _page("manage_sign_in.html", state="signed_out", values=values)
+    if return_url:
+        supporter_pass = pass_for_supporter(db.session, _settings(), reader)
+        if supporter_pass:
+            return _private(redirect(with_pass(return_url, supporter_pass, rc_manage="1"), 303))
     donations = _donations(reader)
     years = sorted({d.paid_at.year for d in donations}, reverse=True)
     monthlies = [
@@ -191,8 +210,16 @@ def manage() -> ResponseReturnValue:
         }
         for monthly in _monthlies(reader)
     ]
+    settings = _settings()
+    way_back = None
+    if settings.publication_url:
+        way_back = with_pass(
+            settings.publication_url, pass_for_supporter(db.session, settings, reader)
+        )
     return _page(
         "manage.html",
+        way_back=way_back,
+        publication=settings.publication_name,
         reader=reader,
         gifts=[_gift_row(d) for d in donations],
         years=years,

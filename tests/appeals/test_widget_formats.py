@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +15,8 @@ from bench.layout_shift import DESKTOP, GOOD_CLS, PHONE, measure_layout_shift
 from service.appeals.demo import demo_campaign_input
 from service.appeals.editing import create_campaign
 from service.core.extensions import db
+from service.core.models import utcnow
+from service.readers.passes import mint
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -204,7 +209,19 @@ def test_donor_state_targeting(live_app: Flask, live_server: LiveServer, page: A
     url = f"{live_server.url}/demo/article?format=banner"
     visit(page, url)
     assert page.locator(BANNER).count() == 0
-    page.evaluate("localStorage.setItem('rc_supporter', '1')")  # a verified donation
+    with live_app.app_context():
+        settings = live_app.extensions["settings"]
+        token = mint(settings, "s:1", utcnow() + timedelta(days=30))
+    # A tampered pass (the date pushed on) is ignored: still no supporter.
+    body, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    forged = base64.urlsafe_b64encode(json.dumps(claims | {"until": 4_000_000_000}).encode())
+    page.evaluate("t => localStorage.setItem('rc_pass', t)", f"{forged.decode()}.{signature}")
+    visit(page, url)
+    page.wait_for_load_state("networkidle")
+    assert page.locator(BANNER).count() == 0
+    assert page.evaluate("localStorage.getItem('rc_pass')") is None
+    page.evaluate("t => localStorage.setItem('rc_pass', t)", token)  # a pass the service signed
     visit(page, url)
     page.locator(BANNER).wait_for()
 

@@ -54,12 +54,16 @@ def test_return_url_must_be_on_an_allowed_origin(url: str, allowed: bool) -> Non
     assert is_allowed_return_url(SETTINGS, url) is allowed
 
 
-def test_success_url_keeps_the_article_query_and_adds_the_session_placeholder() -> None:
-    success, cancel = return_urls(SETTINGS, "https://news.example/story?page=2#comments")
+def test_the_way_back_goes_through_the_thank_you_never_with_the_session_in_the_article() -> None:
+    article = "https://news.example/story?page=2#comments"
+    success, cancel = return_urls(SETTINGS, article)
     assert success == (
-        "https://news.example/story?page=2&support_session={CHECKOUT_SESSION_ID}#comments"
+        "https://give.news.example/support/thank-you?session_id={CHECKOUT_SESSION_ID}&back=1"
     )
-    assert parse_qs(urlsplit(cancel).query) == {"page": ["2"], "support_cancelled": ["1"]}
+    assert cancel == article
+    success, cancel = return_urls(SETTINGS, article, from_page=True)
+    assert success == "https://give.news.example/support/thank-you?session_id={CHECKOUT_SESSION_ID}"
+    assert parse_qs(urlsplit(cancel).query) == {"return_url": [article]}
 
 
 def test_without_a_return_url_the_reader_comes_back_here() -> None:

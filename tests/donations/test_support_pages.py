@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.models import utcnow
 from service.ledger.models import AttemptStatus, CheckoutAttempt, Frequency
+from service.readers.passes import verify
 from tests.appeals.factories import make_campaign
 from tests.donations.helpers import count_attempts, sandbox_sessions
 from tests.stripe_fixtures import SANDBOX_SECRET_KEY, sandbox_overrides
@@ -185,8 +188,12 @@ def test_thank_you_confirms_a_monthly_gift_with_stripe_and_marks_the_supporter(
     html = response.get_data(as_text=True)
     assert "€10.00 a month" in html
     assert "data-supporter-thanks" in html
-    assert "rc_supporter=1" in response.headers["Set-Cookie"]
-    assert "HttpOnly" in response.headers["Set-Cookie"]
+    # The signed pass, for this origin's widget (no unsigned flag, no cookie).
+    assert "Set-Cookie" not in response.headers
+    [token] = re.findall(r'data-supporter-pass="([^"]+)"', html)
+    with client.application.app_context():
+        claims = verify(client.application.extensions["settings"], token)
+    assert claims is not None and claims.until > utcnow() + timedelta(days=28)
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     # The way to manage it is signing in by email; the page mints no bearer link.
