@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service import stripe_gateway
 from service.core.db import insert_ignoring_conflicts
+from service.core.erasure import erase_person
 from service.core.models import utcnow
 from service.core.settings import Settings
 from service.ledger import stripe_json
@@ -130,12 +131,15 @@ def erase_customer(session: Session, customer: StripeCustomer) -> None:
     customer.email = None
     session.flush()
     supporter = customer.supporter
-    if all(other.email is None for other in supporter.customers):
+    gone = all(other.email is None for other in supporter.customers)
+    if gone:
         supporter.email = None
         session.execute(
             update(Donation).where(Donation.supporter_id == supporter.id).values(email=None)
         )
     session.flush()
+    # Messages to them and job payloads naming them (features above register theirs).
+    erase_person(session, {a for a in addresses if a}, supporter.id if gone else None)
 
 
 def refresh(session: Session, settings: Settings, supporter_id: int | None) -> None:

@@ -19,12 +19,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from service.core import mail
 from service.core.brand import brand_of
 from service.core.db import insert_ignoring_conflicts
+from service.core.erasure import register_eraser
 from service.core.jobs import JobRun, enqueue, register
 from service.core.models import utcnow
 from service.core.money import format_money
@@ -126,8 +127,8 @@ def message_id_header(settings: Settings, key: str) -> str:
 def _send_prepare(run: JobRun) -> bool:
     """Hand the message to SMTP (outside any lock); raise to retry later."""
     message = run.session.get(ReaderMessage, run.payload["message_id"])
-    if message is None or message.status is MessageStatus.SENT:
-        return False
+    if message is None or message.status is MessageStatus.SENT or not message.to_email:
+        return False  # sent already, or its reader was erased before it went
     mail.send(
         run.settings,
         mail.Email(
@@ -217,8 +218,31 @@ def _handle_notice(run: JobRun) -> None:
     )
 
 
+ERASED = "[erased]"
+
+
+def erase_messages(session: Session, addresses: frozenset[str], supporter_id: int | None) -> None:
+    """A reader Stripe deleted: no message to them keeps their address (nor sends)."""
+    conditions: list[ColumnElement[bool]] = []
+    if addresses:
+        conditions.append(ReaderMessage.to_email.in_(addresses))
+    if supporter_id is not None:
+        conditions.append(ReaderMessage.supporter_id == supporter_id)
+    if not conditions:
+        return
+    for message in session.scalars(select(ReaderMessage).where(or_(*conditions))):
+        known = addresses | ({message.to_email} - {""})
+        message.to_email = ""
+        for address in known:
+            message.subject = message.subject.replace(address, ERASED)
+            message.text = message.text.replace(address, ERASED)
+            message.html = message.html.replace(address, ERASED)
+    session.flush()
+
+
 def register_jobs() -> None:
     """Declare the readers' job kinds (idempotent: create_app runs it per app)."""
     # SMTP can be down for a day: about 48 hours of hourly tries before a person must look.
     register(SEND_KIND, _send_handle, prepare=_send_prepare, max_attempts=SEND_ATTEMPTS)
     register(NOTICE_KIND, _handle_notice)
+    register_eraser("readers.messages", erase_messages)

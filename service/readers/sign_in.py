@@ -91,7 +91,9 @@ def issue_link(
 
 def _handle_request(run: JobRun) -> None:
     """Send a link to a known supporter; for an unknown email do nothing at all."""
-    email = str(run.payload["email"])
+    email = run.payload.get("email")
+    if not isinstance(email, str):
+        return  # erased while it waited
     supporter = run.session.scalars(select(Supporter).where(Supporter.email == email)).first()
     if supporter is None:
         return
