@@ -509,16 +509,13 @@
   function renderThanks(kind) {
     var slot = slotFor("top"), back = kind === "welcome";
     if (!slot) return;
-    var parts = [
+    var root = mount(slot, el("aside", { "class": "box top", role: "status", "aria-labelledby": "rc-thanks-h", "data-thanks": kind }, [
       closeButton(function () { closeBox(slot, root, null, false); }),
       el("h2", { id: "rc-thanks-h", tabindex: "-1", text: back ? "Welcome back" : "Thank you for supporting us" }),
       el("p", { text: back ? "You're signed in. " : "Your gift keeps our reporting free for everyone who needs it." },
         [back && el("a", { href: base + "/support/manage", text: "Manage my gifts" })])
-    ];
-    var box = el("aside", { "class": "box top", role: "status", "aria-labelledby": "rc-thanks-h", "data-thanks": kind }, parts);
-    var root = mount(slot, box);
-    var heading = root.getElementById("rc-thanks-h");
-    if (heading) heading.focus({ preventScroll: true });
+    ]));
+    root.getElementById("rc-thanks-h").focus({ preventScroll: true });
   }
 
   // The decision: service/appeals/decision.py's decide_appeal on the site document
@@ -636,16 +633,15 @@
     })).catch(warn);
   }
 
-  // The supporter pass: static/widget-pass.js, loaded only if one is held or brought.
+  // Supporter pass: static/widget-pass.js, loaded for holders only.
   function standing(doc, incoming) {
     var lapsed = store.getItem("rc_donor") || "";
-    if (!incoming && !store.getItem("rc_pass")) return Promise.resolve(lapsed);
-    return new Promise(function (done) {
-      var tag = el("script", { src: base + "/static/widget-pass.js", async: "" });
+    return incoming || store.getItem("rc_pass") ? new Promise(function (done) {
+      var tag = el("script", { src: base + "/static/widget-pass.js" });
       tag.onload = function () { exported.pass(doc, incoming, store, api, renderThanks).then(done, done); };
       tag.onerror = function () { done(lapsed); };
       document.head.appendChild(tag);
-    });
+    }) : Promise.resolve(lapsed);
   }
 
   var main = safe(function () {
@@ -658,12 +654,10 @@
     var cfg = script.dataset || {};
     base = new URL(script.src, location.href).origin;
     if (cfg.dismissDays) dismissDays = Number(cfg.dismissDays) || 0;
-    var articleId = cfg.articleId || location.pathname, hash = location.hash.slice(1), incoming = null;
-    if (/(^|&)rc_pass=/.test(hash)) {
-      incoming = new URLSearchParams(hash);
-      history.replaceState(history.state, "", location.pathname + location.search);
-    }
-    requestAppeals(articleId, cfg, incoming);
+    var incoming = new URLSearchParams(location.hash.slice(1));
+    if (incoming.has("rc_pass")) history.replaceState(history.state, "", articleUrl());
+    else incoming = null;
+    requestAppeals(cfg.articleId || location.pathname, cfg, incoming);
   });
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
