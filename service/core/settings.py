@@ -188,7 +188,7 @@ class Settings:
             raise SettingsError(f"MAIL_FROM must hold an email address, not {self.mail_from!r}")
         _check_database_url(self.database_url)
         if self.supporter_pass_private_key:
-            from service.core.pass_key import PassKeyError, parse_private_key
+            from service.core.pass_pem import PassKeyError, parse_private_key
 
             try:
                 parse_private_key(self.supporter_pass_private_key)
