@@ -23,6 +23,7 @@ DEV_KEY_FILE = "supporter_pass_key.pem"
 _lock = threading.Lock()
 
 
+@lru_cache(maxsize=4)
 def _development_key_pem(directory: Path) -> str:
     """The development key, made once and kept under instance/ (never in production)."""
     path = directory / DEV_KEY_FILE
