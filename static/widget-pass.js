@@ -58,15 +58,31 @@
     }).catch(function () { return null; });
   }
 
+  // The thank-you after a gift, or the welcome after a sign-in link, drawn with the
+  // widget's own parts (ui) in the top box's place.
+  function thank(ui, kind) {
+    var slot = ui.slot("top"), back = kind === "welcome", el = ui.el;
+    if (!slot) return;
+    var root = ui.mount(slot, el("aside", {
+      "class": "box top", role: "status", "aria-labelledby": "rc-thanks-h", "data-thanks": kind
+    }, [
+      ui.x(function () { ui.shut(slot, root, null, false); }),
+      el("h2", { id: "rc-thanks-h", tabindex: "-1", text: back ? "Welcome back" : "Thank you for supporting us" }),
+      el("p", { text: back ? "You're signed in. " : "Your gift keeps our reporting free for everyone who needs it." },
+        [back && el("a", { href: ui.base + "/support/manage", text: "Manage my gifts" })])
+    ]));
+    root.getElementById("rc-thanks-h").focus({ preventScroll: true });
+  }
+
   // The reader's standing: "current", "lapsed" or "" (never gave, as far as we know).
-  widget.pass = function (doc, incoming, store, api, thank) {
+  widget.pass = function (doc, incoming, store, api, ui) {
     var jwk = doc.pass_key, token = incoming && incoming.get(PASS);
     var first = token ? verify(token, jwk).then(function (claims) {
       if (!claims) return;
       store.setItem(PASS, token);
       store.removeItem(DONOR);
-      if (incoming.get("rc_manage")) thank("welcome");
-      else if (incoming.get("rc_thanks")) thank(incoming.get("rc_thanks"));
+      if (incoming.get("rc_manage")) thank(ui, "welcome");
+      else if (incoming.get("rc_thanks")) thank(ui, incoming.get("rc_thanks"));
     }) : Promise.resolve();
     return first.then(function () {
       var held = store.getItem(PASS), remembered = store.getItem(DONOR) === "lapsed" ? "lapsed" : "";

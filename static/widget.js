@@ -506,18 +506,6 @@
     seen.observe(box);
   }
 
-  function renderThanks(kind) {
-    var slot = slotFor("top"), back = kind === "welcome";
-    if (!slot) return;
-    var root = mount(slot, el("aside", { "class": "box top", role: "status", "aria-labelledby": "rc-thanks-h", "data-thanks": kind }, [
-      closeButton(function () { closeBox(slot, root, null, false); }),
-      el("h2", { id: "rc-thanks-h", tabindex: "-1", text: back ? "Welcome back" : "Thank you for supporting us" }),
-      el("p", { text: back ? "You're signed in. " : "Your gift keeps our reporting free for everyone who needs it." },
-        [back && el("a", { href: base + "/support/manage", text: "Manage my gifts" })])
-    ]));
-    root.getElementById("rc-thanks-h").focus({ preventScroll: true });
-  }
-
   // The decision: service/appeals/decision.py's decide_appeal on the site document
   // (tests/appeals/decision_cases.json holds the cases both must agree on).
   var RANK = {
@@ -615,10 +603,9 @@
     api("/api/v1/appeals/site").then(function (r) {
       return r.ok ? r.json() : null;
     }).then(function (doc) {
-      if (!doc || !doc.campaigns) return null;
-      return standing(doc, incoming).then(function (state) {
-        if (state === "current") reader.supporter = true;
-        else if (state === "lapsed") reader.donorState = "lapsed";
+      return doc && doc.campaigns && standing(doc, incoming).then(function (state) {
+        reader.supporter = state === "current";
+        if (state === "lapsed") reader.donorState = state;
         return doc;
       });
     }).then(safe(function (doc) {
@@ -638,7 +625,10 @@
     var lapsed = store.getItem("rc_donor") || "";
     return incoming || store.getItem("rc_pass") ? new Promise(function (done) {
       var tag = el("script", { src: base + "/static/widget-pass.js" });
-      tag.onload = function () { exported.pass(doc, incoming, store, api, renderThanks).then(done, done); };
+      tag.onload = function () {
+        exported.pass(doc, incoming, store, api, { el: el, mount: mount, slot: slotFor, x: closeButton, shut: closeBox, base: base })
+          .then(done, done);
+      };
       tag.onerror = function () { done(lapsed); };
       document.head.appendChild(tag);
     }) : Promise.resolve(lapsed);
