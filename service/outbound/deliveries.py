@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
+from service.core.db import insert_ignoring_conflicts
 from service.core.jobs import Job, JobRun, JobStatus, enqueue
 from service.core.models import utcnow
 from service.ledger import LedgerChange
@@ -88,25 +89,30 @@ def deliver_change(session: Session, change: LedgerChange) -> None:
     msg_id = message_id(change.key)
     now = utcnow()
     for endpoint in endpoints:
-        exists = session.scalar(
-            select(OutboundDelivery.id).where(
+        # ON CONFLICT DO NOTHING: the same change announced again (a redelivered Stripe
+        # event, or two events about one payment applied at once) is sent once.
+        inserted = insert_ignoring_conflicts(
+            session,
+            OutboundDelivery.__table__,  # type: ignore[arg-type]
+            {
+                "endpoint_id": endpoint.id,
+                "message_id": msg_id,
+                "event_type": change.change.value,
+                "body": body,
+                "status": DeliveryStatus.PENDING.value,
+                "attempts": 0,
+                "round_attempts": 0,
+                "created_at": now,
+            },
+        )
+        if not inserted:
+            continue
+        delivery = session.scalars(
+            select(OutboundDelivery).where(
                 OutboundDelivery.endpoint_id == endpoint.id,
                 OutboundDelivery.message_id == msg_id,
             )
-        )
-        if exists is not None:
-            # The same change announced again (a redelivered Stripe event): sent once.
-            continue
-        delivery = OutboundDelivery(
-            endpoint_id=endpoint.id,
-            message_id=msg_id,
-            event_type=change.change.value,
-            body=body,
-            status=DeliveryStatus.PENDING,
-            created_at=now,
-        )
-        session.add(delivery)
-        session.flush()
+        ).one()
         _queue_try(session, delivery, now)
 
 
