@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -20,6 +21,8 @@ class Receiver:
     """`url` takes POSTs; `answer` is the status code it replies with (200 by default)."""
 
     answer: int = 200
+    # Seconds to wait before answering (a slow endpoint).
+    delay: float = 0.0
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -35,6 +38,8 @@ class Receiver:
                         Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                     )
                     status = receiver.answer
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 reply = b"ok" if status < 300 else b"receiver says no: database is down"
                 self.send_response(status)
                 self.send_header("content-length", str(len(reply)))

@@ -16,10 +16,12 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from service.core.jobs import Job
 from service.core.models import utcnow
 from service.ledger import Change, LedgerChange
-from service.outbound import OutboundDelivery, OutboundEndpoint
+from service.outbound import DeliveryStatus, OutboundDelivery, OutboundEndpoint
 from service.outbound.deliveries import deliver_change, signed_headers
 from service.outbound.endpoints import EndpointRefused, check_url, new_secret, rotate_secret
 from service.staff.models import StaffRole
+from tests.conftest import drain_jobs
+from tests.outbound.receiver import Receiver
 from tests.staff import factories
 from tests.staff.helpers import arranged, sign_in, token_from
 
@@ -141,3 +143,22 @@ def test_the_command_refuses_a_bad_url_and_prints_nothing_secret(app: Flask) -> 
     result = app.test_cli_runner().invoke(args=["outbound-endpoint", "add", "ftp://x"])
     assert result.exit_code != 0 and "https://" in result.output
     assert "whsec_" not in result.output
+
+
+def test_a_slow_endpoint_times_out_and_holds_up_no_other(app: Flask) -> None:
+    app.config["OUTBOUND_TIMEOUT_SECONDS"] = 0.5
+    with Receiver(delay=3.0) as slow, Receiver() as good:
+        with arranged(app) as session:
+            session.add(OutboundEndpoint(url=slow.url, secret=new_secret()))
+            session.add(OutboundEndpoint(url=good.url, secret=new_secret()))
+            session.flush()
+            change = LedgerChange(Change.GIFT_SUCCEEDED, "gift:7", utcnow(), {"gift": {}})
+            deliver_change(session, change)
+        drain_jobs(app)
+        with arranged(app) as session:
+            by_url = {d.endpoint.url: d for d in session.scalars(select(OutboundDelivery))}
+            assert by_url[good.url].status is DeliveryStatus.DELIVERED
+            late = by_url[slow.url]
+            assert (late.status, late.last_status_code) == (DeliveryStatus.FAILING, None)
+            assert late.last_error and "timed out" in late.last_error
+        assert len(good.bodies()) == 1
