@@ -253,6 +253,13 @@ class Donation(Base):
             "paid_at",
             postgresql_include=["currency", "amount_minor", "fee_minor", "net_minor"],
         ),
+        # The money report for one currency: its payments only, not every currency's.
+        Index(
+            "ix_donations_currency_paid_at",
+            "currency",
+            "paid_at",
+            postgresql_include=["amount_minor", "fee_minor", "net_minor"],
+        ),
         Index(
             "ix_donations_refunded_at", "refunded_at", **partial_index("refunded_at IS NOT NULL")
         ),
