@@ -1,7 +1,7 @@
 """money currency index: the money report for one currency reads that currency's payments
 
-Revision ID: 0012_money_currency_index
-Revises: 0011_payouts
+Revision ID: 0013_money_currency_index
+Revises: 0012_staff_sessions
 Create Date: 2026-11-30 18:55:00
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0012_money_currency_index"
-down_revision = "0011_payouts"
+revision = "0013_money_currency_index"
+down_revision = "0012_staff_sessions"
 branch_labels = None
 depends_on = None
 
