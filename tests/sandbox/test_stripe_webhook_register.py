@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from service.core.pass_key import new_private_key_pem
 from service.ledger import handled_event_types
 from service.stripe_gateway import PINNED_API_VERSION
 from stripe_sandbox import SandboxServer
@@ -125,6 +126,7 @@ def test_plain_http_is_refused_in_production_with_one_line(
         env=env,
         secret_key="s" * 40,
         publication_name="The Test Courier",
+        supporter_pass_private_key=new_private_key_pem(),
     )
     result = app.test_cli_runner().invoke(args=["stripe-webhook", "register", url])
     if accepted:
