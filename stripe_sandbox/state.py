@@ -306,6 +306,13 @@ class SandboxState:
             self.changed.notify_all()
             return stored
 
+    def remove_webhook_endpoint(self, endpoint_id: str) -> None:
+        """Forget an endpoint: deliveries still due to it are dropped when their turn comes."""
+        with self.lock:
+            self._objects.pop(endpoint_id, None)
+            self._webhook_secrets.pop(endpoint_id, None)
+            self.changed.notify_all()
+
     def webhook_endpoints(self) -> list[Obj]:
         """Copies of the webhook endpoints, oldest first."""
         return self.objects("webhook_endpoint")

@@ -1,4 +1,4 @@
-"""``/v1/webhook_endpoints``: create, list, retrieve and update, as at Stripe.
+"""``/v1/webhook_endpoints``: create, list, retrieve, update and delete, as at Stripe.
 
 An endpoint's ``secret`` is in the answer that creates it and never again. Events go to
 every enabled endpoint whose ``enabled_events`` name their type (or ``*``), each signed
@@ -172,3 +172,13 @@ def update_webhook_endpoint(params: Obj, endpoint_id: str) -> Obj:
             live["status"] = "disabled" if disabled else "enabled"
         state.changed.notify_all()
     return state.get(endpoint_id)
+
+
+@bp.delete("/webhook_endpoints/<endpoint_id>")
+@endpoint
+def delete_webhook_endpoint(params: Obj, endpoint_id: str) -> Obj:
+    """``DELETE /v1/webhook_endpoints/{id}``: the endpoint gets nothing more."""
+    p.check(params, {})
+    _live_endpoint(endpoint_id)
+    current_sandbox().state.remove_webhook_endpoint(endpoint_id)
+    return {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}

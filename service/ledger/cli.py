@@ -69,14 +69,19 @@ def stripe_webhook_group() -> None:
 
 @stripe_webhook_group.command("register")
 @click.argument("url")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Delete an endpoint at URL pinned to another API version and create it again.",
+)
 @with_appcontext
-def register_command(url: str) -> None:
+def register_command(url: str, replace: bool) -> None:
     """Create or update the webhook endpoint at URL (e.g. https://SERVICE/webhooks/stripe)
     with the pinned API version and exactly the events the service handles."""
 
     settings = current_app.extensions["settings"]
     try:
-        registration = register_webhook_endpoint(settings, url)
+        registration = register_webhook_endpoint(settings, url, replace=replace)
     except RegistrationRefused as error:
         click.echo(f"stripe-webhook register: {error}", err=True)
         raise SystemExit(2) from None
@@ -84,6 +89,9 @@ def register_command(url: str) -> None:
         raise click.ClickException(f"Stripe said: {error.message}") from None
     endpoint = registration.endpoint
     events = len(endpoint.enabled_events)
+    if registration.replaced is not None:
+        old = registration.replaced
+        click.echo(f"deleted webhook endpoint {old.id} (API version {old.api_version})")
     click.echo(
         f"{'created' if registration.created else 'updated'} webhook endpoint {endpoint.id} "
         f"for {endpoint.url}: API version {endpoint.api_version}, {events} event types"

@@ -30,6 +30,8 @@ class Registration:
 
     endpoint: stripe_gateway.WebhookEndpointInfo
     created: bool
+    # The endpoint at another API version deleted to make way (with `replace`).
+    replaced: stripe_gateway.WebhookEndpointInfo | None = None
 
 
 def check_url(settings: Settings, url: str) -> None:
@@ -41,27 +43,34 @@ def check_url(settings: Settings, url: str) -> None:
         raise RegistrationRefused(f"refusing {url}: production needs an https:// URL")
 
 
-def register_webhook_endpoint(settings: Settings, url: str) -> Registration:
+def register_webhook_endpoint(
+    settings: Settings, url: str, *, replace: bool = False
+) -> Registration:
     """Create the endpoint at `url`, or update the one already there, to the events we
-    handle. Raises `RegistrationRefused`, or `GatewayError` when Stripe fails."""
+    handle. One at another API version is refused, or with `replace` deleted and made
+    again. Raises `RegistrationRefused`, or `GatewayError` when Stripe fails."""
     check_url(settings, url)
     events = handled_event_types()
     existing = [e for e in stripe_gateway.list_webhook_endpoints(settings) if e.url == url]
-    if not existing:
+    found = existing[0] if existing else None
+    replaced = None
+    if found is not None and found.api_version != stripe_gateway.PINNED_API_VERSION:
+        # Stripe cannot change an endpoint's version, and events in another shape would
+        # be misread: the operator decides whether to replace it (a new secret).
+        if not replace:
+            raise RegistrationRefused(
+                f"the endpoint {found.id} for {url} renders events at API version "
+                f"{found.api_version or 'the account default'}, not "
+                f"{stripe_gateway.PINNED_API_VERSION}, and Stripe cannot change that: run "
+                "again with --replace to delete it and create a new one (a new secret)"
+            )
+        stripe_gateway.delete_webhook_endpoint(settings, found.id)
+        replaced, found = found, None
+    if found is None:
         created = stripe_gateway.create_webhook_endpoint(
             settings, url=url, enabled_events=events, description=DESCRIPTION
         )
-        return Registration(endpoint=created, created=True)
-    found = existing[0]
-    if found.api_version != stripe_gateway.PINNED_API_VERSION:
-        # Stripe cannot change an endpoint's version; events in another shape would be
-        # misread, so the operator decides (delete it, then register again).
-        raise RegistrationRefused(
-            f"the endpoint {found.id} for {url} renders events at API version "
-            f"{found.api_version or 'the account default'}, not "
-            f"{stripe_gateway.PINNED_API_VERSION}, and Stripe cannot change that: delete it "
-            "in the Stripe dashboard and run this again (a new secret will be shown)"
-        )
+        return Registration(endpoint=created, created=True, replaced=replaced)
     updated = stripe_gateway.update_webhook_endpoint(
         settings, found.id, enabled_events=events, description=DESCRIPTION
     )

@@ -348,3 +348,12 @@ def update_webhook_endpoint(
     except stripe.StripeError as error:
         raise _gateway_error(error, "updating the webhook endpoint") from error
     return _endpoint_info(updated)
+
+
+def delete_webhook_endpoint(settings: Settings, endpoint_id: str) -> None:
+    """Delete an endpoint (one at another API version is replaced, never changed)."""
+    client = stripe_client(settings)
+    try:
+        client.v1.webhook_endpoints.delete(endpoint_id)
+    except stripe.StripeError as error:
+        raise _gateway_error(error, "deleting the webhook endpoint") from error

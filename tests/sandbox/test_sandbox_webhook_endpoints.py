@@ -125,6 +125,22 @@ def test_what_stripe_refuses_is_refused(
         assert refused.value.code == code
 
 
+def test_a_deleted_endpoint_is_gone_and_gets_nothing_more(
+    quiet_sandbox: SandboxServer, quiet_client: stripe.StripeClient, receiver: WebhookReceiver
+) -> None:
+    created = quiet_client.v1.webhook_endpoints.create(
+        {"url": receiver.url, "enabled_events": ["*"]}
+    )
+    deleted = quiet_client.v1.webhook_endpoints.delete(created.id)
+    assert deleted.id == created.id and deleted.deleted is True
+    assert quiet_client.v1.webhook_endpoints.list().data == []
+    quiet_client.v1.checkout.sessions.create(one_off_params())
+    assert quiet_sandbox.webhooks.wait_idle()
+    assert receiver.deliveries == []
+    with pytest.raises(stripe.InvalidRequestError):
+        quiet_client.v1.webhook_endpoints.delete(created.id)
+
+
 def test_an_unknown_endpoint_is_404(quiet_client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as missing:
         quiet_client.v1.webhook_endpoints.retrieve("we_nope")

@@ -84,22 +84,29 @@ def test_a_second_run_updates_the_same_endpoint_and_says_the_secret_is_not_shown
     assert "whsec_" not in again.output
 
 
-def test_an_endpoint_at_another_api_version_is_not_taken_over(
+def test_an_endpoint_at_another_api_version_is_replaced_only_when_asked(
     database_url: str, stripe_sandbox: SandboxServer
 ) -> None:
     from stripe_sandbox import objects
 
     old = objects.webhook_endpoint(url=URL, enabled_events=["*"], api_version=None, now=1)
     stripe_sandbox.state.add_webhook_endpoint(old, "whsec_old")
-    result = (
-        _app(database_url, stripe_sandbox)
-        .test_cli_runner()
-        .invoke(args=["stripe-webhook", "register", URL])
-    )
-    assert result.exit_code == 2
-    assert "Stripe cannot change that" in result.output
+    runner = _app(database_url, stripe_sandbox).test_cli_runner()
+    refused = runner.invoke(args=["stripe-webhook", "register", URL])
+    assert refused.exit_code == 2
+    assert "Stripe cannot change that: run again with --replace" in refused.output
     (endpoint,) = _endpoints(stripe_sandbox)
-    assert endpoint["enabled_events"] == ["*"]
+    assert endpoint["id"] == old["id"] and endpoint["enabled_events"] == ["*"]
+
+    replaced = runner.invoke(args=["stripe-webhook", "register", URL, "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    (endpoint,) = _endpoints(stripe_sandbox)
+    assert endpoint["id"] != old["id"] and endpoint["api_version"] == PINNED_API_VERSION
+    lines = replaced.output.splitlines()
+    assert lines[0] == f"deleted webhook endpoint {old['id']} (API version None)"
+    assert lines[1].startswith(f"created webhook endpoint {endpoint['id']}")
+    target = stripe_sandbox.state.webhook_target(endpoint["id"])
+    assert target is not None and target[1] in lines
 
 
 @pytest.mark.parametrize(
