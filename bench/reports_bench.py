@@ -142,6 +142,10 @@ FILL = [
           FROM payout_items GROUP BY payout_id) AS s
     WHERE p.id = s.payout_id
     """,
+    """
+    UPDATE donations AS d SET payout_id = i.payout_id
+    FROM payout_items AS i WHERE i.donation_id = d.id
+    """,
     # Checkouts started: as many as donations (some abandoned, most attributed).
     """
     INSERT INTO checkout_attempts (public_id, frequency, amount_minor, currency, campaign,

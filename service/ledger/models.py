@@ -247,11 +247,12 @@ class Donation(Base):
             ],
             **partial_index("campaign IS NOT NULL"),
         ),
-        # The money report: gross, fees and net per currency and period, index-only.
+        # The money report: gross, fees and net per currency and period, index-only; and
+        # the month end's "not in a payout yet" (payout_id).
         Index(
             "ix_donations_paid_at_fees",
             "paid_at",
-            postgresql_include=["currency", "amount_minor", "fee_minor", "net_minor"],
+            postgresql_include=["currency", "amount_minor", "fee_minor", "net_minor", "payout_id"],
         ),
         # The money report for one currency: its payments only, not every currency's.
         Index(
@@ -284,6 +285,10 @@ class Donation(Base):
     # until Stripe has told us (never estimated).
     fee_minor: Mapped[int | None] = mapped_column(BigInteger)
     net_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # The payout (payouts.id) that paid this payment out, once its contents are read. No
+    # foreign key: payout_items already refers to donations, and the cycle would leave
+    # the tables without an order to create and drop them in.
+    payout_id: Mapped[int | None] = mapped_column(Integer)
     email: Mapped[str | None] = mapped_column(String(320))
     stripe_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)

@@ -208,8 +208,10 @@ def record_contents(session: Session, row: Payout, transactions: list[Obj]) -> N
         sums["net"] += net
         if kind is ItemKind.GIFT:
             gifts += 1
-            gifts_ours += donation is not None
             sums["gross"] += amount
+            if donation is not None:
+                gifts_ours += 1
+                donation.payout_id = row.id
         elif kind is ItemKind.REFUND:
             sums["refunds"] -= amount
         elif kind is ItemKind.DISPUTE:

@@ -62,6 +62,7 @@ def test_a_payouts_events_and_contents_reach_the_ledger(stack: Stack) -> None:
                 assert item.donation_id is None and item.amount_minor == -payout.amount_minor
             else:
                 assert item.donation_id == donations[item.stripe_charge_id]
+        assert {d.payout_id for d in session.scalars(select(Donation))} == {payout.id}
         kinds = sorted(i.kind for i in items)
         assert kinds == ["dispute", "gift", "gift", "payout", "refund"]
 

@@ -52,6 +52,8 @@ def _item(payout: Payout, donation: Donation | None, kind: str, amount: int, **e
             **extra,
         )
     )
+    if donation is not None and kind == "gift":
+        donation.payout_id = payout.id
 
 
 def _gift(session: Session, amount: int, fee: int, day: str) -> Donation:

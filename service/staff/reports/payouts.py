@@ -173,29 +173,26 @@ def month_end(session: Session, month: date) -> list[MonthEndRow]:
         elif payout.status in WAITING or payout.arrival_at >= high:
             entry.in_transit.append(payout)
             entry.in_transit_minor += payout.amount_minor
-    received = select(
-        Donation.currency,
-        func.count(),
-        func.sum(func.coalesce(Donation.net_minor, Donation.amount_minor)),
-    ).where(Donation.paid_at >= low, Donation.paid_at < high)
-    for currency, count, net in session.execute(received.group_by(Donation.currency)):
-        entry = row(currency)
-        entry.not_paid_out, entry.not_paid_out_minor = int(count), int(net or 0)
-    # Paid out: the gift is in a payout that did not fail, or in a failed one whose money a
-    # later payout paid out again (its payout_failure transaction names the failed payout).
+    # Not paid out yet: in no payout, or in a failed one whose money no later payout has
+    # paid out again (that payout's payout_failure transaction names the failed one).
     again = aliased(PayoutItem)
     repaid = (
         select(again.id)
         .where(again.type == "payout_failure", again.stripe_source_id == Payout.stripe_payout_id)
         .exists()
     )
-    paid_out = (
-        received.join(PayoutItem, PayoutItem.donation_id == Donation.id)
-        .join(Payout, Payout.id == PayoutItem.payout_id)
-        .where(PayoutItem.kind == "gift", Payout.status.not_in(NOT_PAID) | repaid)
+    waiting_for_payout = (
+        select(
+            Donation.currency,
+            func.count(),
+            func.sum(func.coalesce(Donation.net_minor, Donation.amount_minor)),
+        )
+        .outerjoin(Payout, Payout.id == Donation.payout_id)
+        .where(Donation.paid_at >= low, Donation.paid_at < high)
+        .where(Payout.id.is_(None) | (Payout.status.in_(NOT_PAID) & ~repaid))
+        .group_by(Donation.currency)
     )
-    for currency, count, net in session.execute(paid_out.group_by(Donation.currency)):
+    for currency, count, net in session.execute(waiting_for_payout):
         entry = row(currency)
-        entry.not_paid_out -= int(count)
-        entry.not_paid_out_minor -= int(net or 0)
+        entry.not_paid_out, entry.not_paid_out_minor = int(count), int(net or 0)
     return [rows[currency] for currency in sorted(rows)]
