@@ -1,7 +1,7 @@
 """donation payouts: which payout paid each payment out, in the money report's index
 
-Revision ID: 0012_donation_payouts
-Revises: 0011_payouts
+Revision ID: 0014_donation_payouts
+Revises: 0013_money_currency_index
 Create Date: 2026-11-30 19:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_donation_payouts"
-down_revision = "0011_payouts"
+revision = "0014_donation_payouts"
+down_revision = "0013_money_currency_index"
 branch_labels = None
 depends_on = None
 
