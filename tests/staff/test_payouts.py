@@ -111,7 +111,10 @@ def test_the_month_end_view_of_received_paid_out_in_transit_and_failed(session: 
 
     lines = payout_lines(session, again)
     assert [line.failed_payout for line in lines] == [failed]
-    assert payout_lines(session, arrived)[0].donation == paid
+    [line] = payout_lines(session, arrived)
+    assert line.donation is not None and line.donation.id == paid.id
+    assert (line.item.kind, line.item.amount_minor, line.item.fee_minor) == ("gift", 1000, 40)
+    assert (line.donation.amount_minor, line.donation.frequency) == (1000, "one_off")
 
 
 def test_the_list_keeps_to_its_range_and_totals_leave_failed_payouts_out(

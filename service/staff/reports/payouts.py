@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from service.ledger import Donation, Payout, PayoutItem, PayoutStatus
+from service.ledger import Donation, Frequency, Payout, PayoutItem, PayoutStatus
 from service.staff.reports.money import MoneyRow, Period, money_received, money_totals
 
 PAYOUTS_DEFINITION = (
@@ -96,31 +96,76 @@ def payout_totals(payouts: list[Payout]) -> list[PayoutTotal]:
 
 
 @dataclass(frozen=True)
+class LineItem:
+    """What a payout's page shows of one of its balance transactions."""
+
+    kind: str
+    type: str
+    reporting_category: str
+    amount_minor: int
+    fee_minor: int
+    net_minor: int
+    currency: str
+    stripe_balance_transaction_id: str
+    stripe_source_id: str | None
+    stripe_charge_id: str | None
+    stripe_created_at: datetime
+
+
+@dataclass(frozen=True)
+class LineGift:
+    """What a payout's page shows of the donation a transaction moved money for."""
+
+    id: int
+    supporter_id: int | None
+    amount_minor: int
+    currency: str
+    frequency: Frequency
+    campaign: str | None
+
+
+@dataclass(frozen=True)
 class PayoutLine:
     """One balance transaction of a payout, and our donation it moved money for, if any."""
 
-    item: PayoutItem
-    donation: Donation | None
+    item: LineItem
+    donation: LineGift | None
     # For a failed payout's money paid out again: that failed payout.
     failed_payout: Payout | None = None
 
 
+_ITEM_COLUMNS = [getattr(PayoutItem, name) for name in LineItem.__dataclass_fields__]
+_GIFT_COLUMNS = [getattr(Donation, name) for name in LineGift.__dataclass_fields__]
+
+
 def payout_lines(session: Session, payout: Payout) -> list[PayoutLine]:
-    """A payout's transactions with their donations: gifts first, then by time."""
+    """A payout's transactions with their donations: gifts first, then by time.
+
+    Plain columns, not ORM objects: a payout holds a few days of payments, thousands of
+    lines at a large newsroom, and building an object per line cost far more than the SQL.
+    """
     order = {"gift": 0, "refund": 1, "dispute": 2, "other": 3, "payout": 4}
     rows = session.execute(
-        select(PayoutItem, Donation)
+        select(*_ITEM_COLUMNS, *_GIFT_COLUMNS)
         .outerjoin(Donation, Donation.id == PayoutItem.donation_id)
         .where(PayoutItem.payout_id == payout.id)
     ).all()
-    failed_ids = [i.stripe_source_id for i, _ in rows if i.type == "payout_failure"]
-    failed = {
-        p.stripe_payout_id: p
-        for p in session.scalars(select(Payout).where(Payout.stripe_payout_id.in_(failed_ids)))
-    }
+    split = len(_ITEM_COLUMNS)
+    items = [(LineItem(*row[:split]), row[split:]) for row in rows]
+    failed_ids = [item.stripe_source_id for item, _ in items if item.type == "payout_failure"]
+    failed = {}
+    if failed_ids:
+        failed = {
+            p.stripe_payout_id: p
+            for p in session.scalars(select(Payout).where(Payout.stripe_payout_id.in_(failed_ids)))
+        }
     lines = [
-        PayoutLine(item, donation, failed.get(item.stripe_source_id or ""))
-        for item, donation in rows
+        PayoutLine(
+            item,
+            LineGift(*gift) if gift[0] is not None else None,
+            failed.get(item.stripe_source_id or ""),
+        )
+        for item, gift in items
     ]
     return sorted(
         lines, key=lambda line: (order.get(line.item.kind, 5), line.item.stripe_created_at)
