@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := service
 
-.PHONY: run test lint imports typecheck pytest install browser bench lock clean
+.PHONY: run test lint imports typecheck pytest install browser bench lock clean translations
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]' || exit 1
@@ -78,6 +78,13 @@ bench: install
 	    echo "The appeal benchmark needs nginx (Debian's nginx-light) for its caching proxy." >&2; exit 1; \
 	  fi; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# After changing a reader-facing string: extract it (babel.cfg), merge it into every
+# language's .po, translate the new entries in translations/{de,fr}, then run this again
+# to compile the .mo files, which are committed (a fresh clone runs without a build step).
+translations: install
+	$(BIN)/python -m scripts.translations update
+	$(BIN)/python -m scripts.translations compile
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: $(BIN)/python

@@ -15,6 +15,7 @@
   var amountError = form.querySelector("[data-amount-error]");
   var custom = form.querySelector("#custom-amount");
   var button = form.querySelector("[data-give-button]");
+  var idle = button.textContent;
   var symbol = (form.querySelector(".money-input span") || {}).textContent || "";
 
   // Decimals as Stripe counts them (0 for jpy); the server's parser has the last word.
@@ -47,19 +48,29 @@
   function chosenAmount() {
     return custom.value.trim() ? parseMinor(custom.value) : preset();
   }
+  // Amounts as the page's language writes them ("10 £", "£10"), whole ones bare.
   function label(minor) {
-    var whole = minor % factor === 0;
-    return symbol + (whole ? String(minor / factor) : (minor / factor).toFixed(digits));
+    var major = minor / factor;
+    try {
+      return new Intl.NumberFormat(document.documentElement.lang || "en", {
+        style: "currency", currency: (form.dataset.currency || "eur").toUpperCase(),
+        minimumFractionDigits: minor % factor ? digits : 0, maximumFractionDigits: digits
+      }).format(major);
+    } catch (e) {
+      return symbol + (minor % factor === 0 ? String(major) : major.toFixed(digits));
+    }
+  }
+  // The page's own (translated) messages, from data-message-* and data-label-*.
+  function text(name, amount) {
+    return (form.dataset[name] || "").replace("%(amount)s", amount || "");
   }
   function problem() {
     var amount = chosenAmount();
     if (amount === null) {
-      return custom.value.trim()
-        ? "Enter an amount like " + (digits ? "10 or 12.50" : "1000") + "."
-        : "Choose an amount or enter your own.";
+      return custom.value.trim() ? text("messageFormat") : text("messageEmpty");
     }
-    if (amount < minimum) { return "The smallest gift is " + form.dataset.minimum + "."; }
-    if (amount > maximum) { return "The largest gift we can take online is " + form.dataset.maximum + "."; }
+    if (amount < minimum) { return text("messageMinimum"); }
+    if (amount > maximum) { return text("messageMaximum"); }
     return null;
   }
   function showProblem(message) {
@@ -70,9 +81,8 @@
   function refresh() {
     var amount = chosenAmount();
     var ok = amount !== null && !problem();
-    button.textContent = ok
-      ? "Give " + label(amount) + ({ monthly: " a month", annual: " a year" }[frequency()] || " once")
-      : "Continue to secure payment";
+    var kind = { monthly: "labelMonthly", annual: "labelAnnual" }[frequency()] || "labelOnce";
+    button.textContent = ok ? text(kind, label(amount)) : idle;
   }
 
   form.addEventListener("change", function (event) {
@@ -107,7 +117,7 @@
     if (form.dataset.submitting) { event.preventDefault(); return; }
     form.dataset.submitting = "1";
     button.disabled = true;
-    button.textContent = "Opening secure payment…";
+    button.textContent = text("messageBusy");
   });
   window.addEventListener("pageshow", function () {
     // Coming back from Stripe with the back button: let them try again.

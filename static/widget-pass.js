@@ -61,15 +61,15 @@
   // The thank-you after a gift, or the welcome after a sign-in link, drawn with the
   // widget's own parts (ui) in the top box's place.
   function thank(ui, kind) {
-    var slot = ui.slot("top"), back = kind === "welcome", el = ui.el;
+    var slot = ui.slot("top"), back = kind === "welcome", el = ui.el, gettext = ui.gettext;
     if (!slot) return;
     var root = ui.mount(slot, el("aside", {
       "class": "box top", role: "status", "aria-labelledby": "rc-thanks-h", "data-thanks": kind
     }, [
       ui.x(function () { ui.shut(slot, root, null, false); }),
-      el("h2", { id: "rc-thanks-h", tabindex: "-1", text: back ? "Welcome back" : "Thank you for supporting us" }),
-      el("p", { text: back ? "You're signed in. " : "Your gift keeps our reporting free for everyone who needs it." },
-        [back && el("a", { href: ui.base + "/support/manage", text: "Manage my gifts" })])
+      el("h2", { id: "rc-thanks-h", tabindex: "-1", text: back ? gettext("Welcome back") : gettext("Thank you for supporting us") }),
+      el("p", { text: back ? gettext("You're signed in.") + " " : gettext("Your gift keeps our reporting free for everyone who needs it.") },
+        [back && el("a", { href: ui.base + "/support/manage", text: gettext("Manage my gifts") })])
     ]));
     root.getElementById("rc-thanks-h").focus({ preventScroll: true });
   }

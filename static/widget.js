@@ -20,6 +20,21 @@
   var store = openStore();
   var base, currency = "eur", digits = 2, dismissDays = 7, uid = 0;
 
+  // data-lang, else <html lang>: the document comes in it (?lang=) with our words.
+  var lang = "", strings = {};
+  function useDocument(doc) {
+    lang = doc.language || lang;
+    strings = doc.strings || strings;
+  }
+  function withLanguage(path) {
+    return lang ? path + "?lang=" + lang : path;
+  }
+  function gettext(message, values) {
+    return (strings[message] || message).replace(/%\((\w+)\)s/g, function (all, name) {
+      return values && name in values ? values[name] : all;
+    });
+  }
+
   function warn(error) {
     try { if (window.console) console.warn("[support widget]", error); } catch (e) { /* ignore */ }
   }
@@ -205,15 +220,15 @@
   // Minor units per unit as Stripe counts them (the server says: 0 digits for jpy).
   function factor() { return Math.pow(10, digits); }
 
-  function money(minor, frequency) {
+  function money(minor) {
     var text, major = minor / factor();
     try {
-      text = new Intl.NumberFormat(document.documentElement.lang || "en", {
+      text = new Intl.NumberFormat(lang || document.documentElement.lang || "en", {
         style: "currency", currency: currency.toUpperCase(),
         minimumFractionDigits: minor % factor() ? digits : 0, maximumFractionDigits: digits
       }).format(major);
     } catch (e) { text = major.toFixed(digits) + " " + currency.toUpperCase(); }
-    return frequency === "monthly" ? text + "/month" : text;
+    return text;
   }
 
   function el(tag, attrs, children) {
@@ -297,7 +312,7 @@
     }
     while (root.firstChild) root.removeChild(root.firstChild);
     // Keep focus somewhere sensible and say what happened.
-    var note = el("p", { role: "status", text: "Appeal closed." });
+    var note = el("p", { role: "status", text: gettext("Appeal closed.") });
     note.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)";
     root.appendChild(note);
     slot.setAttribute("tabindex", "-1");
@@ -306,7 +321,10 @@
   }
 
   function closeButton(onclick) {
-    return el("button", { type: "button", "class": "close", "aria-label": "Close this box", title: "Close", onclick: onclick }, [
+    return el("button", {
+      type: "button", "class": "close", "aria-label": gettext("Close this box"), title: gettext("Close"),
+      onclick: onclick
+    }, [
       el("span", { "aria-hidden": "true", text: "\u00d7" })
     ]);
   }
@@ -317,10 +335,11 @@
     var amounts = el("div", { "class": "opts" });
     var custom = el("input", {
       type: "number", inputmode: "decimal", min: "1", step: digits ? "0.01" : "1", id: id + "-other",
-      "aria-label": "Other amount in " + currency.toUpperCase(), placeholder: "Other"
+      "aria-label": gettext("Other amount in %(currency)s", { currency: currency.toUpperCase() }),
+      placeholder: gettext("Other")
     });
-    var go = el("button", { type: "submit", "class": "go", text: "Continue to payment" });
-    var freqs = el("div", { "class": "opts" }, [["monthly", "Monthly"], ["one_off", "Once-off"]].map(function (f) {
+    var go = el("button", { type: "submit", "class": "go", text: gettext("Continue to payment") });
+    var freqs = el("div", { "class": "opts" }, [["monthly", gettext("Monthly")], ["one_off", gettext("Once-off")]].map(function (f) {
       return el("label", {}, [
         el("input", {
           type: "radio", name: id + "-f", value: f[0], checked: f[0] === frequency ? "" : false,
@@ -350,8 +369,8 @@
     }));
     fillAmounts();
     var form = el("form", { "class": "picker", id: id, hidden: "", novalidate: "" }, [
-      el("fieldset", {}, [el("legend", { text: "How often?" }), freqs]),
-      el("fieldset", {}, [el("legend", { text: "Amount" }), amounts]),
+      el("fieldset", {}, [el("legend", { text: gettext("How often?") }), freqs]),
+      el("fieldset", {}, [el("legend", { text: gettext("Amount") }), amounts]),
       err, go
     ]);
     form.addEventListener("submit", safe(function (event) {
@@ -359,18 +378,18 @@
       var checked = amounts.querySelector("input:checked");
       var amount = checked ? Number(checked.value) : Math.round(parseFloat(custom.value) * factor());
       if (!(amount > 0)) {
-        err.textContent = "Please choose or enter an amount.";
+        err.textContent = gettext("Please choose or enter an amount.");
         (checked || custom).focus();
         return;
       }
       err.textContent = "";
       go.disabled = true;
       go.setAttribute("aria-busy", "true");
-      go.textContent = "Opening secure payment\u2026";
+      go.textContent = gettext("Opening secure payment\u2026");
       var body = JSON.stringify({
         frequency: frequency, amount: amount, currency: currency,
         campaign: answer.campaign, variant: answer.variant, placement: answer.placement,
-        return_url: articleUrl()
+        return_url: articleUrl(), language: lang || null
       });
       // One key per donation attempt, the same on a retry: a retry after a lost answer
       // gets the Checkout Session already opened, not a second one.
@@ -383,15 +402,15 @@
         return r.json().catch(function () { return {}; }).then(function (body) {
           if (r.ok && body.checkout_url) { location.assign(body.checkout_url); return; }
           var error = new Error("checkout " + r.status);
-          error.shown = r.status === 429 ? "Too many attempts. Please wait a minute and try again."
+          error.shown = r.status === 429 ? gettext("Too many attempts. Please wait a minute and try again.")
             : firstError(body);
           throw error;
         });
       }).catch(function (e) {
-        err.textContent = (e && e.shown) || "Sorry, we couldn't start the payment. Please try again.";
+        err.textContent = (e && e.shown) || gettext("Sorry, we couldn't start the payment. Please try again.");
         go.disabled = false;
         go.removeAttribute("aria-busy");
-        go.textContent = "Continue to payment";
+        go.textContent = gettext("Continue to payment");
       });
     }));
     return form;
@@ -426,7 +445,7 @@
     var form = picker(answer, id + "-pick");
     var cta = el("button", {
       type: "button", "class": "cta", "aria-expanded": "false", "aria-controls": id + "-pick",
-      text: answer.cta || "Support us",
+      text: answer.cta || gettext("Support us"),
       onclick: function () {
         beacon("click", answer);
         form.hidden = false;
@@ -441,7 +460,7 @@
       // The header button opens the box as a panel below it, over the page.
       var open = el("button", {
         type: "button", "class": "cta", "aria-expanded": "false", "aria-controls": id + "-box",
-        text: answer.cta || "Support us", "data-placement": p, "data-campaign": answer.campaign,
+        text: answer.cta || gettext("Support us"), "data-placement": p, "data-campaign": answer.campaign,
         onclick: function () {
           box.hidden = !box.hidden;
           open.setAttribute("aria-expanded", String(!box.hidden));
@@ -465,11 +484,13 @@
       var bar = el("i");
       bar.style.width = pct + "%";
       parts.push(el("div", { "class": "meter", "aria-hidden": "true" }, [bar]));
-      var goal = answer.goal.toLocaleString("en");
+      var goal = answer.goal.toLocaleString(lang || "en");
       parts.push(el("p", {
         "class": "goal",
-        text: pct >= 100 ? "Goal of " + goal + " supporters reached"
-          : answer.supporters.count.toLocaleString("en") + " supporters of our goal of " + goal
+        text: pct >= 100 ? gettext("Goal of %(goal)s supporters reached", { goal: goal })
+          : gettext("%(count)s supporters of our goal of %(goal)s", {
+            count: answer.supporters.count.toLocaleString(lang || "en"), goal: goal
+          })
       }));
     }
     parts.push(cta, form, el("p", { "class": "goal" }, [el("a", {
@@ -600,9 +621,10 @@
       country: cfg.country || "", views: load("rc_views"), dismissals: load("rc_closes")
     };
     var article = { section: cfg.section, tags: String(cfg.tags || "").split(",") };
-    api("/api/v1/appeals/site").then(function (r) {
+    api(withLanguage("/api/v1/appeals/site")).then(function (r) {
       return r.ok ? r.json() : null;
     }).then(function (doc) {
+      if (doc && doc.campaigns) useDocument(doc);  // the words first: the pass may thank
       return doc && doc.campaigns && standing(doc, incoming).then(function (state) {
         reader.supporter = state === "current";
         if (state === "lapsed") reader.donorState = state;
@@ -626,7 +648,7 @@
     return incoming || store.getItem("rc_pass") ? new Promise(function (done) {
       var tag = el("script", { src: base + "/static/widget-pass.js" });
       tag.onload = function () {
-        exported.pass(doc, incoming, store, api, { el: el, mount: mount, slot: slotFor, x: closeButton, shut: closeBox, base: base })
+        exported.pass(doc, incoming, store, api, { el: el, mount: mount, slot: slotFor, x: closeButton, shut: closeBox, base: base, gettext: gettext })
           .then(done, done);
       };
       tag.onerror = function () { done(lapsed); };
@@ -643,6 +665,7 @@
     }));
     var cfg = script.dataset || {};
     base = new URL(script.src, location.href).origin;
+    lang = String(cfg.lang || document.documentElement.lang || "").split(/[-_]/)[0].toLowerCase().replace(/[^a-z]/g, "");
     if (cfg.dismissDays) dismissDays = Number(cfg.dismissDays) || 0;
     var incoming = new URLSearchParams(location.hash.slice(1));
     if (incoming.has("rc_pass")) history.replaceState(history.state, "", articleUrl());

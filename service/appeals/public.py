@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qs
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +26,8 @@ from werkzeug.http import parse_accept_header, parse_etags
 
 from service.appeals.cache import get_appeal_snapshot
 from service.appeals.site import EncodedDocument, site_document, unavailable_document
+from service.appeals.widget_strings import widget_strings
+from service.core.i18n import in_language, normalise_language
 from service.core.pass_key import public_jwk
 from service.core.settings import Settings
 from service.ledger import display_count
@@ -79,7 +82,8 @@ class PublicPath:
         self.inner = inner
         settings: Settings = app.extensions["settings"]
         self.settings = settings
-        self._document: tuple[int, Prepared] | None = None
+        # Per language: the generation each was built from, and its bytes.
+        self._documents: dict[str, tuple[int, Prepared]] = {}
         self._widget: tuple[int, Prepared] | None = None
         self._security = [("X-Content-Type-Options", "nosniff")]
         if settings.public_base_url.startswith("https://"):
@@ -99,39 +103,53 @@ class PublicPath:
 
     # ------------------------------------------------------------------ resources
 
-    def prepared_document(self) -> tuple[Prepared, int]:
-        """The document's prepared bytes and its max-age, rebuilt once per snapshot."""
+    def prepared_document(self, language: str | None = None) -> tuple[Prepared, int]:
+        """The document's prepared bytes and its max-age, rebuilt once per snapshot.
+
+        One document per language we have (`?lang=`; any other is the default language):
+        the widget's words, the count and the copy come in that language.
+        """
+        language = normalise_language(language) or self.settings.default_language
+        widget_path = Path(self.app.static_folder or "static") / "widget.js"
         try:
             snapshot = get_appeal_snapshot(self.app)
         except SQLAlchemyError:
             log.warning("site document asked for while the database is away", exc_info=True)
-            document = unavailable_document(
-                currency=self.settings.default_currency,
-                dismiss_days=self.settings.dismiss_days,
-            ) | {"pass_key": public_jwk(self.settings)}
+            with self.app.app_context(), in_language(language):
+                document = unavailable_document(
+                    currency=self.settings.default_currency,
+                    dismiss_days=self.settings.dismiss_days,
+                ) | self._extras(language, widget_path)
             encoded = EncodedDocument.of(document)
             return Prepared.of(encoded.body, encoded.etag, "application/json"), (
                 UNAVAILABLE_MAX_AGE
             )
-        cached = self._document
+        cached = self._documents.get(language)
         if cached is None or cached[0] != snapshot.generation:
-            encoded = EncodedDocument.of(
-                site_document(
+            with self.app.app_context(), in_language(language):
+                document = site_document(
                     snapshot.campaigns,
                     snapshot.supporter_count,
                     currency=self.settings.default_currency,
                     dismiss_days=self.settings.dismiss_days,
                     display=display_count,
-                )
-                # The key the widget verifies supporter passes with (service/readers/passes.py).
-                | {"pass_key": public_jwk(self.settings)}
-            )
+                ) | self._extras(language, widget_path)
+            encoded = EncodedDocument.of(document)
             cached = (
                 snapshot.generation,
                 Prepared.of(encoded.body, encoded.etag, "application/json"),
             )
-            self._document = cached
+            self._documents[language] = cached
         return cached[1], self.settings.appeal_cache_seconds
+
+    def _extras(self, language: str, widget_path: Path) -> dict[str, Any]:
+        """What the document carries beside the campaigns (needs the language in force)."""
+        return {
+            # The key the widget verifies supporter passes with (service/readers/passes.py).
+            "pass_key": public_jwk(self.settings),
+            "language": language,
+            "strings": widget_strings(widget_path),
+        }
 
     def prepared_widget(self) -> Prepared:
         """The widget's bytes, re-read only when the file changes (development)."""
@@ -154,7 +172,9 @@ class PublicPath:
     def site_document(
         self, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
-        prepared, max_age = self.prepared_document()
+        # The language is in the URL (?lang=de), so it is part of every cache's key.
+        asked = parse_qs(environ.get("QUERY_STRING", "")).get("lang", [None])[0]
+        prepared, max_age = self.prepared_document(asked)
         # Stale copies may serve a little longer while a CDN refetches, and for a day
         # if we are down: an appeal a few seconds old is better than none.
         cache_control = (

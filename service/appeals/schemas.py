@@ -241,6 +241,16 @@ class SiteDocumentSchema(Schema):
         metadata={"description": "Decimals in the currency as Stripe counts them (0 for jpy)"},
     )
     dismiss_days = fields.Integer(required=True)
+    language = fields.String(
+        required=True,
+        metadata={"description": "The language of the words and copy (?lang=; else default)"},
+    )
+    strings = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "The widget's English sentences and their translations"},
+    )
     supporters = fields.Nested(AppealSupportersSchema, required=True)
     campaigns = fields.List(fields.Nested(SiteCampaignSchema), required=True)
     pass_key = fields.Dict(

@@ -14,6 +14,7 @@ from service.core import (
     cors,
     errors,
     health,
+    i18n,
     input_guard,
     logging_setup,
     proxies,
@@ -28,6 +29,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     logging_setup.configure(app, settings)
     proxies.warn_on_mismatch(settings.trusted_proxy_count, os.environ, sys.argv)
     init_extensions(app, settings)
+    i18n.init_app(app, settings)
     errors.init_app(app)
     input_guard.init_app(app)
     cors.init_app(app, settings)

@@ -9,6 +9,8 @@ from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from service.core.i18n import lazy_gettext
+
 log = logging.getLogger(__name__)
 
 
@@ -28,13 +30,31 @@ def error_message(error: HTTPException) -> str:
     message = _data(error).get("message")
     if message:
         return str(message)
-    return error.description or error.name
+    return str(error.description or error.name)
 
 
 def field_errors(error: HTTPException) -> Any:
     """Per-field messages from validation (webargs' `messages`) or `abort(errors=...)`."""
     data = _data(error)
     return data.get("errors") or data.get("messages")
+
+
+# What the error page's heading says, in the reader's language (Werkzeug's name otherwise).
+TITLES = {
+    400: lazy_gettext("Bad request"),
+    401: lazy_gettext("Please sign in"),
+    403: lazy_gettext("Not allowed"),
+    404: lazy_gettext("Page not found"),
+    405: lazy_gettext("Not allowed"),
+    409: lazy_gettext("That cannot be done now"),
+    410: lazy_gettext("No longer available"),
+    413: lazy_gettext("Too much data"),
+    422: lazy_gettext("Please check what you sent"),
+    429: lazy_gettext("Too many requests"),
+    500: lazy_gettext("Something went wrong"),
+    502: lazy_gettext("Our payment provider did not answer"),
+    503: lazy_gettext("Briefly unavailable"),
+}
 
 
 def is_default_message(error: HTTPException) -> bool:
@@ -66,7 +86,7 @@ def init_app(app: Flask) -> None:
         page = render_template(
             "error.html",
             code=code,
-            name=error.name,
+            name=str(TITLES.get(code, error.name)),
             message=message,
             generic=is_default_message(error),
         )

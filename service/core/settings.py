@@ -39,6 +39,8 @@ DEFAULT_CURRENCY_LIMITS = "eur:100:1000000,gbp:100:1000000,usd:100:1000000"
 # The demo's fictional paper: fine for `make run`, refused in production.
 DEMO_PUBLICATION_NAME = "The Harbour Courier"
 DEFAULT_BRAND_COLOR = "#0b5fff"
+# The languages with complete catalogs in translations/ (the first is the fallback).
+LANGUAGES = ("en", "de", "fr")
 
 
 class SettingsError(Exception):
@@ -83,6 +85,8 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     allowed_embed_origins: tuple[str, ...] = ()
     default_currency: str = "eur"
+    # The language of readers whose page, link or browser names none we have.
+    default_language: str = "en"
     currency_limits: Mapping[str, CurrencyLimits] = field(
         default_factory=lambda: _parse_currency_limits(DEFAULT_CURRENCY_LIMITS)
     )
@@ -174,6 +178,11 @@ class Settings:
                 f"DEFAULT_CURRENCY {self.default_currency!r} is not one of "
                 f"{', '.join(self.currency_limits)}"
             )
+        if self.default_language not in LANGUAGES:
+            raise SettingsError(
+                f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}, "
+                f"not {self.default_language!r}"
+            )
         _check_brand(self)
         for url_name, url in (
             ("PUBLIC_BASE_URL", self.public_base_url),
@@ -231,6 +240,7 @@ class Settings:
                 _origin(o) for o in _split(env.get("ALLOWED_EMBED_ORIGINS", ""))
             ),
             default_currency=env.get("DEFAULT_CURRENCY", "eur").strip().lower(),
+            default_language=env.get("DEFAULT_LANGUAGE", "").strip().lower() or "en",
             currency_limits=_parse_currency_limits(
                 env.get("CURRENCY_LIMITS", DEFAULT_CURRENCY_LIMITS)
             ),

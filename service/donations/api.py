@@ -18,7 +18,7 @@ from flask_smorest import abort as smorest_abort
 
 from service import stripe_gateway
 from service.core.extensions import db, limiter
-from service.core.money import format_money
+from service.core.i18n import gettext, lazy_gettext, money
 from service.core.settings import Settings
 from service.donations.checkout import (
     CheckoutFailed,
@@ -44,13 +44,14 @@ blp = Blueprint(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-RATE_LIMITED_MESSAGE = (
+# Translated when shown, in the reader's language.
+RATE_LIMITED_MESSAGE = lazy_gettext(
     "Too many attempts to start a donation from here. Please wait a minute and try again."
 )
-STRIPE_DOWN_MESSAGE = (
+STRIPE_DOWN_MESSAGE = lazy_gettext(
     "We could not reach our payment provider, so nothing was charged. Please try again in a moment."
 )
-UNAVAILABLE_MESSAGE = (
+UNAVAILABLE_MESSAGE = lazy_gettext(
     "Donations are briefly unavailable, please try again in a minute. Nothing was charged."
 )
 # What a client should wait before trying again after a 503 (seconds).
@@ -151,7 +152,7 @@ def describe_session(
         "frequency": frequency,
         "amount": info.amount_total,
         "currency": info.currency,
-        "display_amount": format_money(info.amount_total, info.currency),
+        "display_amount": money(info.amount_total, info.currency),
     }
 
 
@@ -220,7 +221,9 @@ def session_status_rate_limit(view: F) -> F:
     limit = limiter.limit(
         SESSION_STATUS_RATE_LIMIT,
         key_func=get_remote_address,
-        error_message="Too many checks from here. Please wait a minute and try again.",
+        error_message=lazy_gettext(
+            "Too many checks from here. Please wait a minute and try again."
+        ),
     )
     return cast(F, limit(view))
 
@@ -245,6 +248,6 @@ def checkout_session_status(session_id: str) -> ResponseReturnValue:
     except stripe_gateway.GatewayError:
         abort(502, STRIPE_DOWN_MESSAGE)
     if info is None:
-        abort(404, "We have no record of that checkout session.")
+        abort(404, gettext("We have no record of that checkout session."))
     # Paid or not and the thank-you message only: no link, and never kept by a cache.
     return describe_session(_settings(), info), 200, {"Cache-Control": "no-store"}

@@ -21,16 +21,17 @@ from sqlalchemy.orm import Session
 from service import stripe_gateway
 from service.appeals import known_attribution
 from service.core.db import commit_early
+from service.core.i18n import gettext, in_language, lazy_gettext, money
 from service.core.models import utcnow
-from service.core.money import format_money
 from service.core.settings import Settings
 from service.donations.stale_attempts import schedule_resolution
 from service.ledger import AttemptStatus, CheckoutAttempt, Frequency
 
+# What Stripe's page and the reader's bank statement call the gift, in the reader's language.
 PRODUCT_NAMES = {
-    Frequency.ONE_OFF: "One-off donation",
-    Frequency.MONTHLY: "Monthly donation",
-    Frequency.ANNUAL: "Annual donation",
+    Frequency.ONE_OFF: lazy_gettext("One-off donation"),
+    Frequency.MONTHLY: lazy_gettext("Monthly donation"),
+    Frequency.ANNUAL: lazy_gettext("Annual donation"),
 }
 # Preset amounts offered on the support page and the widget, in minor units of any
 # currency: €5/€10/€20 and, in zero-decimal currencies, ¥500/¥1,000/¥2,000. Amounts
@@ -78,6 +79,7 @@ class DonationRequest:
     return_url: str | None = None
     # Begun on /support (the thank-you page shows before the way back), not in the widget.
     from_page: bool = False
+    language: str | None = None
 
 
 def amount_problem(settings: Settings, amount_minor: int, currency: str) -> str | None:
@@ -86,9 +88,12 @@ def amount_problem(settings: Settings, amount_minor: int, currency: str) -> str 
     if limits is None:
         return None  # the currency itself is reported as the problem
     if amount_minor < limits.minimum:
-        return f"The smallest gift is {format_money(limits.minimum, currency)}."
+        return gettext("The smallest gift is %(amount)s.", amount=money(limits.minimum, currency))
     if amount_minor > limits.maximum:
-        return f"The largest gift we can take online is {format_money(limits.maximum, currency)}."
+        return gettext(
+            "The largest gift we can take online is %(amount)s.",
+            amount=money(limits.maximum, currency),
+        )
     return None
 
 
@@ -112,21 +117,30 @@ def with_query(url: str, **params: str) -> str:
 
 
 def return_urls(
-    settings: Settings, return_url: str | None, *, from_page: bool = False
+    settings: Settings,
+    return_url: str | None,
+    *,
+    from_page: bool = False,
+    language: str | None = None,
 ) -> tuple[str, str]:
     """Stripe's success and cancel URLs for a donation started at `return_url` (or here).
 
     Stripe always returns a payer to our thank-you page, which confirms the payment and
     hands the supporter pass back to the publisher's page in a URL fragment: nothing
     that grants anything ever rides in a query string. A gift begun in the widget goes
-    straight back (`back=1`); one begun on /support shows the thank-you page first.
+    straight back (`back=1`); one begun on /support shows the thank-you page first. Our
+    own pages get the reader's language (`lang`) unless it is the default.
     """
     base = settings.public_base_url
+    lang = f"lang={language}" if language and language != settings.default_language else ""
     success = f"{base}/support/thank-you?session_id={SESSION_PLACEHOLDER}"
+    if lang:
+        success += f"&{lang}"
+    support = f"{base}/support" + (f"?{lang}" if lang else "")
     if not return_url:
-        return success, f"{base}/support"
+        return success, support
     if from_page:
-        return success, with_query(f"{base}/support", return_url=return_url)
+        return success, with_query(support, return_url=return_url)
     return f"{success}&back=1", return_url
 
 
@@ -140,6 +154,7 @@ def _same_request(attempt: CheckoutAttempt, request: DonationRequest) -> bool:
         and attempt.variant == request.variant
         and attempt.placement == request.placement
         and attempt.return_url == request.return_url
+        and attempt.language == request.language
     )
 
 
@@ -185,6 +200,7 @@ def record_checkout_attempt(
         variant=request.variant,
         placement=request.placement,
         return_url=request.return_url,
+        language=request.language,
         status=AttemptStatus.CREATED,
     )
     session.add(attempt)
@@ -201,14 +217,20 @@ def open_checkout_session(
 
     Marks the attempt session_created, or failed and raises CheckoutFailed.
     """
-    success_url, cancel_url = return_urls(settings, attempt.return_url, from_page=from_page)
+    success_url, cancel_url = return_urls(
+        settings, attempt.return_url, from_page=from_page, language=attempt.language
+    )
     metadata = stripe_gateway.our_metadata(
         checkout_attempt=attempt.public_id,
         frequency=attempt.frequency.value,
         campaign=attempt.campaign,
         variant=attempt.variant,
         placement=attempt.placement,
+        language=attempt.language,
     )
+    # The same attempt always sends the same words (Stripe compares retried parameters).
+    with in_language(attempt.language):
+        product_name = str(PRODUCT_NAMES[attempt.frequency])
     try:
         created = stripe_gateway.create_checkout_session(
             settings,
@@ -216,7 +238,8 @@ def open_checkout_session(
             frequency=attempt.frequency.value,
             amount_minor=attempt.amount_minor,
             currency=attempt.currency,
-            product_name=PRODUCT_NAMES[attempt.frequency],
+            product_name=product_name,
+            locale=attempt.language,
             success_url=success_url,
             cancel_url=cancel_url,
             metadata=metadata,

@@ -17,8 +17,15 @@ from marshmallow import (
 )
 
 from service.appeals import Placement
+from service.core.i18n import (
+    amount_example,
+    current_language,
+    gettext,
+    language_or_default,
+    lazy_gettext,
+)
 from service.core.input_guard import LINE_PATTERN, clean_line
-from service.core.money import decimal_digits, parse_major_amount
+from service.core.money import parse_major_amount
 from service.core.settings import Settings
 from service.donations.checkout import (
     DonationRequest,
@@ -27,8 +34,8 @@ from service.donations.checkout import (
 )
 from service.ledger import Frequency
 
-FREQUENCY_MESSAGE = "Choose one_off, monthly or annual."
-FORM_FREQUENCY_MESSAGE = "Choose once-off, monthly or yearly."
+FREQUENCY_MESSAGE = lazy_gettext("Choose one_off, monthly or annual.")
+FORM_FREQUENCY_MESSAGE = lazy_gettext("Choose once-off, monthly or yearly.")
 
 
 def _settings() -> Settings:
@@ -71,13 +78,24 @@ class CheckoutRequestSchema(Schema):
     placement = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.OneOf([p.value for p in Placement], error="Choose top or bottom."),
+        validate=validate.OneOf(
+            [p.value for p in Placement], error=lazy_gettext("Choose top or bottom.")
+        ),
     )
     return_url = fields.String(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=2048),
         metadata={"description": "Where to return after paying; on an allowed origin"},
+    )
+    language = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=35),
+        metadata={
+            "description": "The reader's language (en, de, fr); any other is the default "
+            "language. Left out: the browser's Accept-Language."
+        },
     )
 
     @pre_load
@@ -94,14 +112,18 @@ class CheckoutRequestSchema(Schema):
         errors: dict[str, list[str]] = {}
         currency = (data.get("currency") or settings.default_currency).lower()
         if currency not in settings.currency_limits:
-            errors["currency"] = [f"Choose one of {', '.join(settings.supported_currencies)}."]
+            errors["currency"] = [
+                gettext("Choose one of %(codes)s.", codes=", ".join(settings.supported_currencies))
+            ]
         elif isinstance(data.get("amount"), int):
             problem = amount_problem(settings, data["amount"], currency)
             if problem:
                 errors["amount"] = [problem]
         return_url = data.get("return_url")
         if isinstance(return_url, str) and not is_allowed_return_url(settings, return_url):
-            errors["return_url"] = ["Must be a page on this site or an allowed publisher site."]
+            errors["return_url"] = [
+                gettext("Must be a page on this site or an allowed publisher site.")
+            ]
         if errors:
             raise ValidationError(errors)
 
@@ -116,6 +138,7 @@ class CheckoutRequestSchema(Schema):
             variant=data["variant"],
             placement=data["placement"],
             return_url=data["return_url"],
+            language=language_or_default(data["language"] or current_language()),
         )
 
 
@@ -160,6 +183,8 @@ class SupportFormSchema(Schema):
     attempt = fields.String(load_default=None, validate=[validate.Length(max=36), clean_line])
     # The honeypot: hidden from people, filled in by naive bots.
     website = fields.String(load_default="", validate=validate.Length(max=200))
+    # The page's language, so the answer and Stripe's page stay in it.
+    lang = fields.String(load_default=None, validate=validate.Length(max=35))
     campaign = _optional_text(80)
     variant = _optional_text(40)
     placement = fields.String(
@@ -183,8 +208,10 @@ class SupportFormSchema(Schema):
     def _check_amount(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("website"):
             raise ValidationError(
-                "Something in the form looked automated. Check your choice and press the "
-                "button again.",
+                gettext(
+                    "Something in the form looked automated. Check your choice and press the "
+                    "button again."
+                ),
                 "website",
             )
         settings = _settings()
@@ -203,14 +230,16 @@ class SupportFormSchema(Schema):
         if custom:
             amount = parse_major_amount(custom, currency)
             if amount is None:
-                example = "1000" if decimal_digits(currency) == 0 else "10 or 12.50"
-                raise ValidationError(f"Enter an amount like {example}.", "amount")
+                raise ValidationError(
+                    gettext("Enter an amount like %(example)s.", example=amount_example(currency)),
+                    "amount",
+                )
         elif preset and preset != "other":
             amount = int(preset) if preset.isdigit() else None
             if amount is None:
-                raise ValidationError("Choose one of the amounts.", "amount")
+                raise ValidationError(gettext("Choose one of the amounts."), "amount")
         else:
-            raise ValidationError("Choose an amount or enter your own.", "amount")
+            raise ValidationError(gettext("Choose an amount or enter your own."), "amount")
         problem = amount_problem(settings, amount, currency)
         if problem:
             raise ValidationError(problem, "amount")
@@ -227,4 +256,5 @@ class SupportFormSchema(Schema):
             placement=data["placement"],
             return_url=data.get("return_url"),
             from_page=True,
+            language=current_language(),
         )

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from service import stripe_gateway
+from service.core.i18n import normalise_language
 from service.core.settings import Settings
 from service.ledger.changes import Change, announce_recurring
 from service.ledger.customers import handle_customer_deleted, handle_customer_updated
@@ -92,7 +93,11 @@ def handle_checkout_completed(session: Session, settings: Settings, event: Obj) 
     customer_id = object_id(checkout_session.get("customer"))
     address = details.get("email") or checkout_session.get("customer_email")
     if customer_id or address:
-        link_supporter(session, settings, customer_id, address)
+        supporter = link_supporter(session, settings, customer_id, address)
+        # The language the reader gave in: our receipts and notices are written in it.
+        language = normalise_language(metadata_of(checkout_session).get("language"))
+        if supporter is not None and language:
+            supporter.language = language
     if checkout_session.get("mode") == "subscription":
         subscription_id = object_id(checkout_session.get("subscription"))
         if subscription_id:

@@ -92,6 +92,8 @@ class Supporter(Base):
     supported_until: Mapped[datetime | None] = mapped_column(index=True)
     # Indexed for the staff report of new supporters per week.
     first_supported_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The language the reader last gave or signed in in: the language of our emails.
+    language: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customers: Mapped[list[StripeCustomer]] = relationship(back_populates="supporter")
@@ -141,6 +143,8 @@ class CheckoutAttempt(Base):
     variant: Mapped[str | None] = mapped_column(String(40))
     placement: Mapped[str | None] = mapped_column(String(20))
     return_url: Mapped[str | None] = mapped_column(String(2048))
+    # The reader's language: Stripe's page, our product name, and later our emails.
+    language: Mapped[str | None] = mapped_column(String(12))
     status: Mapped[AttemptStatus] = mapped_column(
         stored_enum(AttemptStatus, "attempt_status"), default=AttemptStatus.CREATED
     )

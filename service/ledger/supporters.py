@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
+from service.core.i18n import gettext, number
 from service.core.models import utcnow
 from service.core.settings import Settings
 from service.ledger.models import (
@@ -47,14 +48,17 @@ def count_supporters(session: Session, settings: Settings, now: datetime | None 
 def display_count(count: int) -> str:
     """A friendly floor for copy: exact below 1,000, then two significant figures.
 
-    847 -> "847", 1,000 -> "1,000", 5,432 -> "over 5,400", 12,345 -> "over 12,000".
+    847 -> "847", 1,000 -> "1,000", 5,432 -> "over 5,400", 12,345 -> "over 12,000"; in
+    the language in force ("mehr als 5.400").
     Never overstates: the shown number is always at most the real one.
     """
     if count < 1000:
-        return f"{max(count, 0):,}"
+        return number(max(count, 0))
     magnitude = 10 ** (len(str(count)) - 2)
     floored = count // magnitude * magnitude
-    return f"{count:,}" if floored == count else f"over {floored:,}"
+    if floored == count:
+        return number(count)
+    return gettext("over %(number)s", number=number(floored))
 
 
 # Donation statuses that still count a one-off gift: a partial refund leaves a gift.

@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 from flask_smorest import abort as smorest_abort
 
 from service.core.extensions import db, limiter
+from service.core.i18n import current_language, gettext, lazy_gettext
 from service.core.models import utcnow
 from service.core.settings import Settings
 from service.readers.passes import find_supporter, mint, pass_for_supporter, verify
@@ -32,11 +33,11 @@ blp = Blueprint(
     description="Readers who gave before: sign-in links to their gifts.",
 )
 
-ACCEPTED_MESSAGE = (
+ACCEPTED_MESSAGE = lazy_gettext(
     "If we have a gift from this address, a sign-in link is on its way. It works once, "
     "for one hour."
 )
-RATE_LIMITED_MESSAGE = (
+RATE_LIMITED_MESSAGE = lazy_gettext(
     "We've sent several links already. Please check your inbox (and spam folder), "
     "or try again in an hour."
 )
@@ -82,8 +83,8 @@ def sign_in_link(body: dict[str, Any]) -> dict[str, str]:
     The answer is the same whether or not the email is known, so it cannot be used to
     find out who gives.
     """
-    request_link(db.session, body["email"], body.get("return_url"))
-    return {"message": ACCEPTED_MESSAGE}
+    request_link(db.session, body["email"], body.get("return_url"), current_language())
+    return {"message": str(ACCEPTED_MESSAGE)}
 
 
 @blp.route("/pass", methods=["POST"])
@@ -102,7 +103,7 @@ def refresh_pass(body: dict[str, Any]) -> ResponseReturnValue:
     settings: Settings = current_app.extensions["settings"]
     claims = verify(settings, body["pass"])
     if claims is None:
-        smorest_abort(422, message="This is not a supporter pass we signed.")
+        smorest_abort(422, message=gettext("This is not a supporter pass we signed."))
         raise AssertionError("abort returned")  # flask-smorest's abort is untyped
     now = utcnow()
     supporter = find_supporter(db.session, claims.subject)

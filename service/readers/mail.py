@@ -26,9 +26,9 @@ from service.core import mail
 from service.core.brand import brand_of
 from service.core.db import insert_ignoring_conflicts
 from service.core.erasure import register_eraser
+from service.core.i18n import gettext, in_language, long_date, money
 from service.core.jobs import JobRun, enqueue, register
 from service.core.models import utcnow
-from service.core.money import format_money
 from service.core.settings import Settings
 from service.ledger import (
     NOTICE_KIND,
@@ -45,19 +45,39 @@ log = logging.getLogger(__name__)
 SEND_KIND = "readers.send-message"
 SEND_ATTEMPTS = 60
 
-SUBJECTS = {
-    "receipt": "Thank you for supporting {publication}: your receipt",
-    "sign_in": "Your sign-in link for {publication}",
-    "renewal_failed": "Your {kind} gift to {publication} didn't go through",
-    "action_required": "Please confirm your {kind} gift to {publication}",
-    "monthly_canceled": "Your {kind} gift to {publication} has ended",
-    "statement": "Your {year} statement of gifts to {publication}",
-}
+
+def subject(template: str, values: dict[str, Any]) -> str:
+    """A message's subject in the language in force (whole sentences, for translators)."""
+    publication = values["publication"]
+    yearly = values.get("frequency") == Frequency.ANNUAL.value
+    if template == "receipt":
+        return gettext("Thank you for supporting %(publication)s: your receipt", **values)
+    if template == "sign_in":
+        return gettext("Your sign-in link for %(publication)s", publication=publication)
+    if template == "statement":
+        return gettext("Your %(year)s statement of gifts to %(publication)s", **values)
+    if template == "renewal_failed":
+        if yearly:
+            return gettext("Your yearly gift to %(publication)s didn't go through", **values)
+        return gettext("Your monthly gift to %(publication)s didn't go through", **values)
+    if template == "action_required":
+        if yearly:
+            return gettext("Please confirm your yearly gift to %(publication)s", **values)
+        return gettext("Please confirm your monthly gift to %(publication)s", **values)
+    if template == "monthly_canceled":
+        if yearly:
+            return gettext("Your yearly gift to %(publication)s has ended", **values)
+        return gettext("Your monthly gift to %(publication)s has ended", **values)
+    raise KeyError(template)
 
 
-KIND = {Frequency.MONTHLY: "monthly", Frequency.ANNUAL: "yearly"}
-PERIOD = {Frequency.MONTHLY: "month", Frequency.ANNUAL: "year"}
-PER = {frequency: f" a {period}" for frequency, period in PERIOD.items()}
+def kind_of(frequency: Frequency) -> str:
+    """ "monthly" or "yearly" for a recurring gift, "" for a one-off, in the language in force."""
+    if frequency is Frequency.MONTHLY:
+        return gettext("monthly")
+    if frequency is Frequency.ANNUAL:
+        return gettext("yearly")
+    return ""
 
 
 @dataclass(frozen=True)
@@ -72,15 +92,18 @@ def absolute(settings: Settings, path: str) -> str:
     return settings.public_base_url + path
 
 
-def render(settings: Settings, template: str, context: dict[str, Any]) -> Rendered:
-    """The subject and both parts of one message (needs an app context)."""
+def render(
+    settings: Settings, template: str, context: dict[str, Any], language: str | None = None
+) -> Rendered:
+    """The subject and both parts of one message in the reader's language (needs an app)."""
     brand = brand_of(settings)
     values = {"publication": brand.name, "brand": brand, **context}
-    return Rendered(
-        subject=SUBJECTS[template].format(**values),
-        text=render_template(f"email/{template}.txt", **values),
-        html=render_template(f"email/{template}.html", **values),
-    )
+    with in_language(language):
+        return Rendered(
+            subject=subject(template, values),
+            text=render_template(f"email/{template}.txt", **values),
+            html=render_template(f"email/{template}.html", **values),
+        )
 
 
 def queue_message(
@@ -92,9 +115,16 @@ def queue_message(
     to: str,
     supporter_id: int | None,
     context: dict[str, Any],
+    language: str | None = None,
 ) -> bool:
-    """Render a message and enqueue its sending in the caller's transaction; False if known."""
-    rendered = render(settings, template, context)
+    """Render a message and enqueue its sending in the caller's transaction; False if known.
+
+    `context` may hold callables of no argument: they are called in the message's
+    language (amounts and dates are formatted by it).
+    """
+    with in_language(language):
+        context = {key: value() if callable(value) else value for key, value in context.items()}
+    rendered = render(settings, template, context, language)
     inserted = insert_ignoring_conflicts(
         session,
         ReaderMessage.__table__,  # type: ignore[arg-type]
@@ -157,11 +187,9 @@ def _send_handle(run: JobRun) -> None:
 
 def _gift_context(settings: Settings, donation: Donation) -> dict[str, Any]:
     return {
-        "amount": format_money(donation.amount_minor, donation.currency),
-        "date": donation.paid_at.strftime("%-d %B %Y"),
-        # "a month" / "a year" after the amount of a recurring gift's payment.
-        "per": PER.get(donation.frequency, ""),
-        "kind": KIND.get(donation.frequency, ""),
+        "amount": lambda: money(donation.amount_minor, donation.currency),
+        "date": lambda: long_date(donation.paid_at),
+        "frequency": donation.frequency.value,
         "reference": donation.stripe_payment_intent_id or donation.stripe_invoice_id or "",
         "donation_id": donation.id,
         "manage_url": absolute(settings, "/support/manage"),
@@ -171,17 +199,21 @@ def _gift_context(settings: Settings, donation: Donation) -> dict[str, Any]:
 
 def _monthly_context(settings: Settings, monthly: MonthlyDonation) -> dict[str, Any]:
     return {
-        "amount": format_money(monthly.amount_minor, monthly.currency),
-        "kind": KIND[monthly.frequency],
-        "period": PERIOD[monthly.frequency],
+        "amount": lambda: money(monthly.amount_minor, monthly.currency),
+        "frequency": monthly.frequency.value,
         "manage_url": absolute(settings, "/support/manage"),
         "support_url": absolute(settings, f"/support?frequency={monthly.frequency.value}"),
     }
 
 
-def _recipient(session: Session, supporter_id: int | None, fallback: str | None) -> str | None:
+def _recipient(
+    session: Session, supporter_id: int | None, fallback: str | None
+) -> tuple[str | None, str | None]:
+    """The address to write to and the reader's language (None: the default language)."""
     supporter = session.get(Supporter, supporter_id) if supporter_id else None
-    return (supporter.email if supporter else None) or fallback
+    if supporter is None:
+        return fallback, None
+    return supporter.email or fallback, supporter.language
 
 
 def _handle_notice(run: JobRun) -> None:
@@ -194,14 +226,14 @@ def _handle_notice(run: JobRun) -> None:
         if donation is None:
             return
         supporter_id = donation.supporter_id
-        to = _recipient(session, supporter_id, donation.email)
+        to, language = _recipient(session, supporter_id, donation.email)
         template, context = "receipt", _gift_context(settings, donation)
     else:
         monthly = session.get(MonthlyDonation, payload["monthly_id"])
         if monthly is None:
             return
         supporter_id = monthly.supporter_id
-        to = _recipient(session, supporter_id, None)
+        to, language = _recipient(session, supporter_id, None)
         template = notice.value
         context = _monthly_context(settings, monthly) | {"invoice_url": payload.get("invoice_url")}
     if to is None:
@@ -215,6 +247,7 @@ def _handle_notice(run: JobRun) -> None:
         to=to,
         supporter_id=supporter_id,
         context=context,
+        language=language,
     )
 
 

@@ -15,8 +15,9 @@ from werkzeug.wrappers import Response
 from service import stripe_gateway
 from service.core.brand import brand_of
 from service.core.extensions import db
+from service.core.i18n import amount_example, current_language, money
 from service.core.input_guard import checks_own_fields
-from service.core.money import currency_symbol, decimal_digits, format_money
+from service.core.money import currency_symbol, decimal_digits
 from service.core.settings import Settings
 from service.donations import (
     DATABASE_AWAY,
@@ -54,7 +55,7 @@ def presets(settings: Settings) -> dict[str, list[dict[str, Any]]]:
     currency = settings.default_currency
     return {
         frequency.value: [
-            {"value": amount, "label": format_money(amount, currency, whole_units_bare=True)}
+            {"value": amount, "label": money(amount, currency, whole_units_bare=True)}
             for amount in amounts
             if amount_problem(settings, amount, currency) is None
         ]
@@ -88,18 +89,19 @@ def render_support_page(
     limits = settings.currency_limits[settings.default_currency]
     html = render_template(
         "support.html",
-        texts=support_texts(db.session),
+        texts=support_texts(db.session, current_language()),
         supporters=display_count(count),
         count=count,
         values=values,
         errors=dict(errors or {}),
         presets=choices,
         currency=settings.default_currency,
-        currency_symbol=currency_symbol(settings.default_currency),
+        currency_symbol=currency_symbol(settings.default_currency, current_language()),
         currency_digits=decimal_digits(settings.default_currency),
         limits=limits,
-        minimum=format_money(limits.minimum, settings.default_currency),
-        maximum=format_money(limits.maximum, settings.default_currency),
+        minimum=money(limits.minimum, settings.default_currency),
+        maximum=money(limits.maximum, settings.default_currency),
+        amount_example=amount_example(settings.default_currency),
         attribution=_attribution(values)
         | ({"return_url": values["return_url"]} if values.get("return_url") else {}),
         # A fresh id per rendering: a double-click sends it twice and opens one session.

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates
 
+from service.core.i18n import gettext
 from service.core.settings import Settings
 from service.donations import is_allowed_return_url
 
@@ -39,7 +40,9 @@ class SignInLinkRequestSchema(Schema):
     def _allowed_origin(self, value: str | None, **_kwargs: Any) -> None:
         settings: Settings = current_app.extensions["settings"]
         if value is not None and not is_allowed_return_url(settings, value):
-            raise ValidationError("Must be a page on this site or an allowed publisher site.")
+            raise ValidationError(
+                gettext("Must be a page on this site or an allowed publisher site.")
+            )
 
 
 class AcceptedSchema(Schema):

@@ -29,12 +29,12 @@ from werkzeug.wrappers import Response
 
 from service import stripe_gateway
 from service.core.extensions import db
-from service.core.money import format_money
+from service.core.i18n import current_language, gettext, money
 from service.core.settings import Settings
 from service.donations import is_allowed_return_url
 from service.ledger import Donation, DonationStatus, MonthlyDonation, MonthlyStatus, Supporter
 from service.readers.api import per_email, per_ip
-from service.readers.mail import KIND, queue_message
+from service.readers.mail import kind_of, queue_message
 from service.readers.passes import pass_for_supporter, with_pass
 from service.readers.schemas import SignInLinkRequestSchema
 from service.readers.sign_in import LinkExpired, LinkInvalid, peek, request_link, spend
@@ -129,12 +129,14 @@ def ask_for_link() -> ResponseReturnValue:
         body = SignInLinkRequestSchema().load(form)
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {}
-        problem = messages.get("email") or messages.get("return_url") or ["Check the address."]
+        problem = (
+            messages.get("email") or messages.get("return_url") or [gettext("Check the address.")]
+        )
         message = problem[0] if isinstance(problem, list) else str(problem)
         return _page(
             "manage_sign_in.html", 422, state="signed_out", values=form, error=str(message)
         )
-    request_link(db.session, body["email"], body.get("return_url"))
+    request_link(db.session, body["email"], body.get("return_url"), current_language())
     return _page("manage_sign_in.html", 202, state="sent", values={})
 
 
@@ -151,10 +153,11 @@ def _gift_row(donation: Donation) -> dict[str, Any]:
     return {
         "id": donation.id,
         "date": donation.paid_at,
-        "amount": format_money(donation.amount_minor, donation.currency),
-        "kind": KIND.get(donation.frequency, ""),
+        "amount": money(donation.amount_minor, donation.currency),
+        "kind": kind_of(donation.frequency),
+        "frequency": donation.frequency.value,
         "status": donation.status,
-        "refunded": format_money(donation.amount_refunded_minor, donation.currency)
+        "refunded": money(donation.amount_refunded_minor, donation.currency)
         if donation.amount_refunded_minor
         else None,
     }
@@ -200,8 +203,8 @@ def manage() -> ResponseReturnValue:
     monthlies = [
         {
             "id": monthly.id,
-            "amount": format_money(monthly.amount_minor, monthly.currency),
-            "kind": KIND[monthly.frequency],
+            "amount": money(monthly.amount_minor, monthly.currency),
+            "kind": kind_of(monthly.frequency),
             "frequency": monthly.frequency.value,
             "status": monthly.status.value,
             "canceled": monthly.status is MonthlyStatus.CANCELED,
@@ -253,7 +256,7 @@ def _statement(reader: Supporter, year: int) -> dict[str, Any]:
     return {
         "year": year,
         "gifts": [_gift_row(d) for d in gifts],
-        "totals": [format_money(amount, currency) for currency, amount in sorted(totals.items())],
+        "totals": [money(amount, currency) for currency, amount in sorted(totals.items())],
     }
 
 
@@ -281,6 +284,7 @@ def email_statement(year: int) -> ResponseReturnValue:
         template="statement",
         to=reader.email,
         supporter_id=reader.id,
+        language=current_language(),
         context=_statement(reader, year)
         | {"statement_url": f"{settings.public_base_url}/support/manage/statement/{year}"},
     )
@@ -295,7 +299,7 @@ def open_portal(monthly_id: int) -> ResponseReturnValue:
     if monthly is None or monthly.supporter_id != reader.id:
         abort(404)
     if monthly.status is MonthlyStatus.CANCELED or not monthly.stripe_customer_id:
-        abort(409, "This gift has ended; there is nothing left to change.")
+        abort(409, gettext("This gift has ended; there is nothing left to change."))
     settings = _settings()
     try:
         url = stripe_gateway.create_portal_session(

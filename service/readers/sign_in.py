@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.core.i18n import normalise_language
 from service.core.jobs import JobRun, enqueue, register
 from service.core.models import utcnow
 from service.core.settings import Settings
@@ -50,12 +51,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def request_link(session: Session, email: str, return_url: str | None) -> None:
+def request_link(
+    session: Session, email: str, return_url: str | None, language: str | None = None
+) -> None:
     """Ask for a sign-in link in the caller's transaction; the same work for any email."""
     enqueue(
         session,
         REQUEST_KIND,
-        {"email": normalise_email(email), "return_url": return_url},
+        {"email": normalise_email(email), "return_url": return_url, "language": language},
         key=f"sign-in-request:{uuid.uuid4()}",
     )
 
@@ -85,6 +88,7 @@ def issue_link(
         to=supporter.email,
         supporter_id=supporter.id,
         context={"link": url},
+        language=supporter.language,
     )
     return url
 
@@ -97,6 +101,10 @@ def _handle_request(run: JobRun) -> None:
     supporter = run.session.scalars(select(Supporter).where(Supporter.email == email)).first()
     if supporter is None:
         return
+    # The reader asked in this language: the link, and our next emails, are in it.
+    language = normalise_language(run.payload.get("language"))
+    if language:
+        supporter.language = language
     issue_link(run.session, run.settings, supporter, run.payload.get("return_url"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import stripe
 from stripe.params.checkout import SessionCreateParams
@@ -36,6 +36,7 @@ def create_checkout_session(
     cancel_url: str,
     metadata: dict[str, str],
     customer_email: str | None = None,
+    locale: str | None = None,
 ) -> CreatedCheckoutSession:
     """Create a Checkout Session for one donation attempt (idempotent per attempt)."""
     params: SessionCreateParams = {
@@ -46,6 +47,9 @@ def create_checkout_session(
     }
     if customer_email:
         params["customer_email"] = customer_email
+    if locale:
+        # Stripe's page in the reader's language (one of ours: en, de, fr).
+        params["locale"] = cast(Any, locale)
     interval = RECURRING_INTERVALS.get(frequency)
     if interval is not None:
         params["mode"] = "subscription"

@@ -60,7 +60,10 @@ def test_one_off_opens_a_payment_session_marked_as_ours(
         "frequency": "one_off",
         "campaign": "spring",
         "variant": "b",
+        # The reader's language (Accept-Language, else the default): Stripe's page, emails.
+        "language": "en",
     }
+    assert stripe_session["locale"] == "en"
     assert stripe_session["success_url"] == (
         "http://127.0.0.1:5000/support/thank-you?session_id={CHECKOUT_SESSION_ID}"
     )

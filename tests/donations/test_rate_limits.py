@@ -55,7 +55,7 @@ def test_form_and_api_share_the_limit_and_the_form_gets_a_page(
 
     assert limited.status_code == 429
     assert limited.mimetype == "text/html"
-    assert RATE_LIMITED_MESSAGE in limited.get_data(as_text=True)
+    assert str(RATE_LIMITED_MESSAGE) in limited.get_data(as_text=True)
     assert len(sandbox_sessions(sandbox)) == 3
 
 
