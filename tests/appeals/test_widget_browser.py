@@ -93,7 +93,8 @@ def test_both_boxes_show_with_the_live_count(
     color = top.get_by_role("heading", level=2).evaluate("h => getComputedStyle(h).color")
     assert color != "rgb(255, 105, 180)"
     # One request before rendering, the same URL for every article and reader.
-    assert requests == [f"{live_server.url}{SITE}"]
+    # In the page's language (the demo article is en-IE): part of the cached URL.
+    assert requests == [f"{live_server.url}{SITE}?lang=en"]
 
 
 def test_close_hides_a_box_and_it_stays_hidden_after_reload(
@@ -216,7 +217,7 @@ def test_a_donation_from_the_widget_returns_with_thanks_and_no_more_appeals(
     page.wait_for_load_state("networkidle")
     assert page.locator("aside").count() == 0
     # Only the site document (the same cached one; a campaign may target supporters).
-    assert appeal_requests == [f"{sandbox_server.url}/api/v1/appeals/site"]
+    assert appeal_requests == [f"{sandbox_server.url}/api/v1/appeals/site?lang=en"]
 
 
 @pytest.mark.parametrize(
@@ -236,7 +237,7 @@ def test_a_broken_answer_never_breaks_the_publishers_page(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.route(
-        f"**{SITE}",
+        f"**{SITE}**",
         lambda route: route.fulfill(content_type="application/json", **answer),
     )
     with page.expect_response(lambda r: SITE in r.url):
