@@ -10,6 +10,11 @@ from flask import Flask
 from service.appeals import api, beacons, demo, public, site_api, widget
 from service.appeals.cache import invalidate_campaign_cache
 from service.appeals.campaigns import known_attribution
+from service.appeals.copy_translations import (
+    CopyToTranslate,
+    copies_to_translate,
+    save_copy_translations,
+)
 from service.appeals.decision import fill
 from service.appeals.demo import seed_demo
 from service.appeals.editing import (
@@ -38,15 +43,18 @@ __all__ = [
     "CampaignError",
     "CampaignInput",
     "CopyInput",
+    "CopyToTranslate",
     "GoalBehaviour",
     "Placement",
     "VariantInput",
+    "copies_to_translate",
     "fill",
     "init_app",
     "invalidate_campaign_cache",
     "known_attribution",
     "sanitise_copy",
     "save_campaign",
+    "save_copy_translations",
     "seed_demo",
     "versioned_widget_url",
 ]

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.appeals.decision import CampaignSpec, Copy, VariantSpec, normalise
-from service.appeals.models import Campaign, CampaignVariant
+from service.appeals.models import AppealCopy, Campaign, CampaignVariant
 from service.core.models import utcnow
 
 
@@ -51,10 +51,22 @@ def to_spec(campaign: Campaign) -> CampaignSpec:
                     copy.placement.value: Copy(copy.heading, copy.body, copy.cta)
                     for copy in variant.copies
                 },
+                translations=_translations(variant),
             )
             for variant in campaign.variants
         ),
     )
+
+
+def _translations(variant: CampaignVariant) -> dict[str, dict[str, Copy]]:
+    """Language -> placement -> copy, from the variant's translated copy."""
+    found: dict[str, dict[str, Copy]] = {}
+    for copy in variant.copies:
+        for text in copy.translations:
+            found.setdefault(text.language, {})[copy.placement.value] = Copy(
+                text.heading, text.body, text.cta
+            )
+    return found
 
 
 def load_campaign_specs(session: Session, now: datetime | None = None) -> tuple[CampaignSpec, ...]:
@@ -63,7 +75,11 @@ def load_campaign_specs(session: Session, now: datetime | None = None) -> tuple[
     rows = session.scalars(
         select(Campaign)
         .where(Campaign.active.is_(True), or_(Campaign.ends_at.is_(None), Campaign.ends_at > now))
-        .options(selectinload(Campaign.variants).selectinload(CampaignVariant.copies))
+        .options(
+            selectinload(Campaign.variants)
+            .selectinload(CampaignVariant.copies)
+            .selectinload(AppealCopy.translations)
+        )
         .order_by(Campaign.priority.desc(), Campaign.slug)
     ).all()
     return tuple(to_spec(row) for row in rows)

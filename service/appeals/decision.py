@@ -82,6 +82,18 @@ class VariantSpec:
     key: str
     weight: int
     copies: Mapping[str, Copy] = field(default_factory=dict)
+    # Per language, per placement: the copy staff translated (others fall back).
+    translations: Mapping[str, Mapping[str, Copy]] = field(default_factory=dict)
+
+    def in_language(self, language: str) -> VariantSpec:
+        """This variant with its copy in `language` where staff wrote one."""
+        translated = self.translations.get(language)
+        if not translated:
+            return self
+        copies = {
+            placement: translated.get(placement, copy) for placement, copy in self.copies.items()
+        }
+        return VariantSpec(self.key, self.weight, copies, self.translations)
 
 
 @dataclass(frozen=True)
@@ -306,8 +318,12 @@ def shown_appeal(
     placement: str,
     supporter_count: int,
     shown_count: str,
+    number: Callable[[int], str] | None = None,
 ) -> AppealDecision:
-    """The decision when this campaign's variant shows at this placement (copy filled)."""
+    """The decision when this campaign's variant shows at this placement (copy filled).
+
+    `number` writes the goal in the reader's language (exact_count's "1,000" by default).
+    """
     copy = variant.copies[placement]
     goal = current_goal(campaign, supporter_count)
     reason: Reason = "shown"
@@ -317,7 +333,7 @@ def shown_appeal(
         if campaign.thank_you is not None:
             copy = Copy(campaign.thank_you.heading, campaign.thank_you.body, copy.cta)
         reason = "goal_thank_you"
-    goal_text = exact_count(goal) if goal is not None else ""
+    goal_text = (number or exact_count)(goal) if goal is not None else ""
     filled = Copy(
         heading=fill(copy.heading, shown_count, goal_text),
         body=fill(copy.body, shown_count, goal_text),

@@ -124,6 +124,28 @@ class AppealCopy(Base):
     cta: Mapped[str] = mapped_column(String(80))
 
     variant: Mapped[CampaignVariant] = relationship(back_populates="copies")
+    translations: Mapped[list[AppealCopyTranslation]] = relationship(
+        back_populates="copy", cascade="all, delete-orphan", order_by="AppealCopyTranslation.id"
+    )
+
+
+class AppealCopyTranslation(Base):
+    """The same copy in another language; readers of a language without one get the
+    default language's copy."""
+
+    __tablename__ = "appeal_copy_translations"
+    __table_args__ = (
+        UniqueConstraint("copy_id", "language", name="uq_appeal_copy_translations_language"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    copy_id: Mapped[int] = mapped_column(ForeignKey("appeal_copies.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(12))
+    heading: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    cta: Mapped[str] = mapped_column(String(80))
+
+    copy: Mapped[AppealCopy] = relationship(back_populates="translations")
 
 
 class AppealCounter(Base):

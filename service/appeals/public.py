@@ -27,7 +27,7 @@ from werkzeug.http import parse_accept_header, parse_etags
 from service.appeals.cache import get_appeal_snapshot
 from service.appeals.site import EncodedDocument, site_document, unavailable_document
 from service.appeals.widget_strings import widget_strings
-from service.core.i18n import in_language, normalise_language
+from service.core.i18n import in_language, normalise_language, number
 from service.core.pass_key import public_jwk
 from service.core.settings import Settings
 from service.ledger import display_count
@@ -133,6 +133,8 @@ class PublicPath:
                     currency=self.settings.default_currency,
                     dismiss_days=self.settings.dismiss_days,
                     display=display_count,
+                    language=language,
+                    number=number,
                 ) | self._extras(language, widget_path)
             encoded = EncodedDocument.of(document)
             cached = (

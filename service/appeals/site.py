@@ -39,9 +39,17 @@ def _ms(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp() * 1000)
 
 
-def _campaign(campaign: CampaignSpec, supporter_count: int, shown_count: str) -> dict[str, Any]:
+def _campaign(
+    campaign: CampaignSpec,
+    supporter_count: int,
+    shown_count: str,
+    language: str,
+    number: Callable[[int], str],
+) -> dict[str, Any]:
     goal = current_goal(campaign, supporter_count)
-    variants = sorted((v for v in campaign.variants if v.weight > 0), key=lambda v: v.key)
+    variants = sorted(
+        (v.in_language(language) for v in campaign.variants if v.weight > 0), key=lambda v: v.key
+    )
     index = {v.key: i for i, v in enumerate(variants)}
     buckets = []
     for bucket in range(READER_BUCKETS):
@@ -55,7 +63,9 @@ def _campaign(campaign: CampaignSpec, supporter_count: int, shown_count: str) ->
         for placement in PLACEMENTS:
             if placement not in variant.copies:
                 continue
-            decision = shown_appeal(campaign, variant, placement, supporter_count, shown_count)
+            decision = shown_appeal(
+                campaign, variant, placement, supporter_count, shown_count, number
+            )
             assert decision.copy is not None
             filled[placement] = {
                 "heading": decision.copy.heading,
@@ -100,8 +110,13 @@ def site_document(
     currency: str,
     dismiss_days: int,
     display: Callable[[int], str] = exact_count,
+    language: str = "",
+    number: Callable[[int], str] = exact_count,
 ) -> dict[str, Any]:
-    """The site-wide document the widget decides every placement of every view from."""
+    """The site-wide document the widget decides every placement of every view from.
+
+    Copy comes in `language` where staff translated it, else in the default language.
+    """
     shown_count = display(supporter_count)
     ordered = sorted(campaigns, key=lambda c: (-c.priority, c.slug))
     return {
@@ -112,7 +127,9 @@ def site_document(
         "currency_digits": decimal_digits(currency),
         "dismiss_days": dismiss_days,
         "supporters": {"count": supporter_count, "display": shown_count},
-        "campaigns": [_campaign(c, supporter_count, shown_count) for c in ordered],
+        "campaigns": [
+            _campaign(c, supporter_count, shown_count, language, number) for c in ordered
+        ],
     }
 
 

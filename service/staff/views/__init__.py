@@ -29,6 +29,7 @@ from service.staff.views import (
     retention,
     site,
     supporter,
+    translations,
     trends,
     users,
 )
@@ -46,6 +47,11 @@ bp.add_url_rule("/campaigns", view_func=campaigns.campaigns)
 bp.add_url_rule("/campaigns/new", view_func=campaigns.new_campaign, methods=GET_POST)
 bp.add_url_rule(
     "/campaigns/<int:campaign_id>/edit", view_func=campaigns.edit_campaign, methods=GET_POST
+)
+bp.add_url_rule(
+    "/campaigns/<int:campaign_id>/translations",
+    view_func=translations.campaign_translations,
+    methods=GET_POST,
 )
 bp.add_url_rule("/supporters", view_func=lists.supporters)
 bp.add_url_rule("/supporters/<int:supporter_id>", view_func=supporter.supporter)
