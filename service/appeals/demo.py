@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.appeals.copy_translations import save_copy_translations
 from service.appeals.editing import CampaignInput, CopyInput, VariantInput, create_campaign
 from service.appeals.models import Campaign
 from service.core.urls import public_url
@@ -96,11 +97,59 @@ def demo_campaign_input() -> CampaignInput:
     )
 
 
+# The demo campaign's German copy (both variants share all but the top box's).
+GERMAN = {
+    "top": CopyInput(
+        "Lokaljournalismus braucht jetzt Ihre Hilfe",
+        "Sie lesen den Harbour Courier, weil er Ihnen sagt, was dort, wo Sie leben, wirklich "
+        "passiert. Werbung bezahlt nur einen Teil dieser Arbeit, und in diesem Jahr hat es "
+        "nicht gereicht. Wenn Ihnen unsere Berichterstattung wichtig ist, geben Sie bitte, "
+        "was Sie können.",
+        "Beitragen",
+    ),
+    "b.top": CopyInput(
+        "Lokaljournalismus braucht jetzt Ihre Hilfe",
+        "Jemand muss die Ratssitzungen aussitzen, die Bauakten lesen und die unbequemen "
+        "Fragen stellen. Unsere Leserinnen und Leser machen das möglich. Helfen Sie heute "
+        "mit, einmalig oder jeden Monat?",
+        "Jetzt helfen",
+    ),
+    "bottom": CopyInput(
+        "Leserinnen und Leser wie Sie halten diese Berichte für alle frei zugänglich",
+        "Werbung und Beiträge unserer Leserschaft halten Berichte wie diesen frei von einer "
+        "Bezahlschranke. Schon {supporters} Leserinnen und Leser wie Sie unterstützen uns "
+        "monatlich oder mit einer einmaligen Spende. Helfen Sie uns, {goal} zu erreichen.",
+        "Mitmachen",
+    ),
+    "banner": CopyInput(
+        "Halten Sie die Nachrichten aus Port Carrig für alle frei",
+        "{supporters} Leserinnen und Leser tragen schon bei. Sind Sie dabei?",
+        "Unterstützen",
+    ),
+    "header": CopyInput(
+        "Unterstützen Sie den Harbour Courier",
+        "Unabhängiger Lokaljournalismus, frei zu lesen, bezahlt von Leserinnen und Lesern "
+        "wie Ihnen.",
+        "Unterstützen",
+    ),
+}
+
+
 def seed_demo(session: Session) -> None:
-    """Create the demo campaign unless it already exists; flush, never commit."""
+    """Create the demo campaign, with its German copy, unless it exists; flush only."""
     exists = session.scalar(select(Campaign.id).where(Campaign.slug == DEMO_CAMPAIGN_SLUG))
     if exists is None:
-        create_campaign(session, demo_campaign_input())
+        campaign = create_campaign(session, demo_campaign_input())
+        save_copy_translations(
+            session,
+            campaign,
+            "de",
+            {
+                f"{variant}.{placement}": GERMAN.get(f"{variant}.{placement}") or GERMAN[placement]
+                for variant in ("a", "b")
+                for placement in ("top", "bottom", "banner", "header")
+            },
+        )
 
 
 ARTICLES = {
@@ -123,7 +172,8 @@ def article() -> ResponseReturnValue:
 
     ?section=tragedy shows an excluded section; ?placeholders=none leaves out the
     publisher's placeholder for the top box; ?format=banner or ?format=header shows the
-    demo campaign's sticky banner or header button instead of the inline boxes.
+    demo campaign's sticky banner or header button instead of the inline boxes;
+    ?lang=de shows a German-language publisher's page: the widget speaks German.
     """
     story = ARTICLES["tragedy" if request.args.get("section") == "tragedy" else "news"]
     wanted = request.args.get("format", "")
@@ -135,5 +185,7 @@ def article() -> ResponseReturnValue:
         country=request.args.get("country", "")[:2],
         donor_state=request.args.get("donor_state", "")[:10],
         placeholders=request.args.get("placeholders") != "none",
+        # ?lang=de: the page of a German-language publisher (its <html lang> says so).
+        page_lang="de" if request.args.get("lang") == "de" else "en-IE",
         widget_url=public_url("widget.widget_js"),
     )
