@@ -50,7 +50,8 @@ def read(path: Path, language: str | None = None) -> Catalog:
 def write(catalog: Catalog, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as file:
-        write_po(file, catalog, width=100, sort_output=False, omit_header=False)
+        # No source locations: they churn with every edit and translators need none.
+        write_po(file, catalog, width=100, sort_output=False, omit_header=False, no_location=True)
 
 
 def update() -> None:
