@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from . import cards
 from .errors import StripeError
+from .locales import language_of, localized_amount, translator
 from .money import format_amount, minimum_charge, parse_major
 from .runtime import current_sandbox
 from .simulator import CheckoutResult
@@ -59,11 +60,17 @@ def _summary(session: Obj) -> Obj:
         button = "Subscribe"
     else:
         button = "Pay"
+    words = translator(session.get("locale"))
     return {
         "items": items,
-        "amount": format_amount(session["amount_total"], session["currency"]),
+        "amount": localized_amount(
+            session["amount_total"], session["currency"], session.get("locale")
+        ),
         "interval": interval,
-        "button": button,
+        "button": words(button),
+        # The page's words in the session's locale (Stripe's page follows `locale`).
+        "t": words,
+        "lang": language_of(session.get("locale")),
         "fixed_email": sandbox.sim.checkout_email(session),
     }
 

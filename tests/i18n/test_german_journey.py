@@ -77,18 +77,19 @@ def test_a_german_reader_gives_in_pounds_and_everything_speaks_german(
     _shot(page, "2-picker")
     top.get_by_role("button", name="Weiter zur Zahlung").click()
 
-    # Stripe's page (the sandbox stands in for it): asked for in German, paid in pounds.
+    # Stripe's page (the sandbox stands in for it), asked for in German: paid in pounds.
     page.wait_for_url("**/c/pay/**")
+    assert page.evaluate("document.documentElement.lang") == "de"
     assert "Monatliche Spende" in page.locator("h1").inner_text()
-    assert "£10.00" in page.content()
+    assert "10,00\u00a0£" in page.locator(".amount").inner_text()
     email = "leserin@example.com"
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Card number").fill("4242 4242 4242 4242")
-    page.get_by_label("Expiry date").fill("12 / 34")
-    page.get_by_label("Security code (CVC)").fill("123")
+    page.get_by_label("E-Mail").fill(email)
+    page.get_by_label("Kartennummer").fill("4242 4242 4242 4242")
+    page.get_by_label("Ablaufdatum").fill("12 / 34")
+    page.get_by_label("Prüfnummer (CVC)").fill("123")
     _shot(page, "3-sandbox-checkout")
     with page.expect_response(lambda r: "/api/v1/checkout/sessions/" in r.url) as verified:
-        page.get_by_role("button", name="Subscribe").click()
+        page.get_by_role("button", name="Abonnieren 10,00\u00a0£").click()
     assert verified.value.json()["paid"] is True
     assert verified.value.json()["display_amount"] == "10,00\u00a0£"
 
