@@ -3,7 +3,8 @@
 Every reader-facing string goes through `gettext` (Flask-Babel) and the catalogs in
 translations/ (English, German, French; `make translations` extracts and compiles them).
 The language of a request is, in order: `?lang=` (the widget and our own links pass it
-along), a `lang` field of a form our pages rendered, the `rc_lang` cookie an explicit
+along), a `lang` field of a form our pages rendered (`language` in the widget's JSON
+checkout), the `rc_lang` cookie an explicit
 choice left, the browser's Accept-Language, then DEFAULT_LANGUAGE. An unknown language
 is never an error: it is the default language. Work outside a request (emails) names its
 language with `in_language`. Numbers, dates and money are formatted with Babel in the
@@ -55,12 +56,18 @@ def language_or_default(value: object) -> str:
 
 
 def explicit_language() -> str | None:
-    """The language the request names itself (`?lang=` or a form's `lang`), if we have it."""
+    """The language the request names itself, if we have it: `?lang=`, a form's `lang`, or
+    a JSON body's `language` (the widget's checkout)."""
     if not has_request_context():
         return None
-    return normalise_language(request.args.get("lang")) or normalise_language(
-        request.form.get("lang") if request.method == "POST" and not request.is_json else None
-    )
+    named: object = request.args.get("lang")
+    if not named and request.method == "POST":
+        if request.is_json:
+            body = request.get_json(silent=True)
+            named = body.get("language") if isinstance(body, dict) else None
+        else:
+            named = request.form.get("lang")
+    return normalise_language(named)
 
 
 def request_language() -> str:

@@ -84,6 +84,16 @@ def test_api_errors_readers_see_follow_the_language(client: FlaskClient) -> None
     assert answer.get_json()["errors"]["json"]["amount"] == ["Le don minimum est de 1,00\u00a0€."]
 
 
+def test_the_widgets_checkout_errors_follow_the_pages_language(client: FlaskClient) -> None:
+    answer = client.post(
+        "/api/v1/checkout",
+        json={"frequency": "monthly", "amount": 1, "currency": "eur", "language": "de"},
+        headers={"Accept-Language": "fr"},
+    )
+    assert answer.status_code == 422
+    assert answer.get_json()["errors"]["json"]["amount"] == ["Der Mindestbetrag ist 1,00\u00a0€."]
+
+
 def test_the_error_page_is_translated(client: FlaskClient) -> None:
     page = client.get("/no-such-page", headers={"Accept-Language": "de"})
     assert page.status_code == 404
