@@ -17,6 +17,7 @@ from service.readers.texts import (
     SiteTextError,
     SupportTexts,
     save_support_texts,
+    stored_support_texts,
     support_texts,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "init_app",
     "issue_link",
     "save_support_texts",
+    "stored_support_texts",
     "support_texts",
 ]
 

@@ -12,14 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.appeals import sanitise_copy
+from service.core.i18n import lazy_gettext
 from service.readers.models import SiteText
 
 HEADING_KEY = "support_heading"
 INTRO_KEY = "support_intro"
 HEADING_MAX = 200
 INTRO_MAX = 4000
-DEFAULT_HEADING = "We can't do this without you"
-DEFAULT_INTRO = (
+# Ours, until staff write their own: in the reader's language.
+DEFAULT_HEADING = lazy_gettext("We can't do this without you")
+DEFAULT_INTRO = lazy_gettext(
     "Good local reporting takes time: council meetings sat through, records requested, "
     "sources called back. Advertising pays for part of it, and this year it paid for less."
     "\n\n"
@@ -64,10 +66,24 @@ def support_texts(session: Session, language: str = "") -> SupportTexts:
         if text:
             found[key] = text
     return SupportTexts(
-        heading=found.get(HEADING_KEY, DEFAULT_HEADING),
-        intro=found.get(INTRO_KEY, DEFAULT_INTRO),
+        heading=found.get(HEADING_KEY) or str(DEFAULT_HEADING),
+        intro=found.get(INTRO_KEY) or str(DEFAULT_INTRO),
         customised=bool(found),
     )
+
+
+def stored_support_texts(session: Session, language: str) -> tuple[str, str] | None:
+    """The heading and text staff saved for exactly this language ("": default), if any."""
+    rows = dict(
+        session.execute(
+            select(SiteText.key, SiteText.text).where(
+                SiteText.key.in_([HEADING_KEY, INTRO_KEY]), SiteText.language == language
+            )
+        ).all()
+    )
+    if not rows:
+        return None
+    return rows.get(HEADING_KEY, ""), rows.get(INTRO_KEY, "")
 
 
 def save_support_texts(session: Session, heading: str, intro: str, language: str = "") -> None:
