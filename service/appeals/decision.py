@@ -85,16 +85,6 @@ class VariantSpec:
     # Per language, per placement: the copy staff translated (others fall back).
     translations: Mapping[str, Mapping[str, Copy]] = field(default_factory=dict)
 
-    def in_language(self, language: str) -> VariantSpec:
-        """This variant with its copy in `language` where staff wrote one."""
-        translated = self.translations.get(language)
-        if not translated:
-            return self
-        copies = {
-            placement: translated.get(placement, copy) for placement, copy in self.copies.items()
-        }
-        return VariantSpec(self.key, self.weight, copies, self.translations)
-
 
 @dataclass(frozen=True)
 class CampaignSpec:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
 from service.appeals.decision import (
     PLACEMENTS,
     CampaignSpec,
+    VariantSpec,
     choose_variant,
     current_goal,
     exact_count,
@@ -39,6 +40,15 @@ def _ms(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp() * 1000)
 
 
+def in_language(variant: VariantSpec, language: str) -> VariantSpec:
+    """The variant with its copy in `language` where staff wrote one (else as it is)."""
+    translated = variant.translations.get(language)
+    if not translated:
+        return variant
+    copies = {place: translated.get(place, copy) for place, copy in variant.copies.items()}
+    return replace(variant, copies=copies)
+
+
 def _campaign(
     campaign: CampaignSpec,
     supporter_count: int,
@@ -48,7 +58,7 @@ def _campaign(
 ) -> dict[str, Any]:
     goal = current_goal(campaign, supporter_count)
     variants = sorted(
-        (v.in_language(language) for v in campaign.variants if v.weight > 0), key=lambda v: v.key
+        (in_language(v, language) for v in campaign.variants if v.weight > 0), key=lambda v: v.key
     )
     index = {v.key: i for i, v in enumerate(variants)}
     buckets = []
