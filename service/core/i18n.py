@@ -71,7 +71,10 @@ def explicit_language() -> str | None:
 
 
 def request_language() -> str:
-    """The language of this request (see the module docstring for the order)."""
+    """The language of this request (see the module docstring for the order); outside a
+    request (jobs, commands), the default language."""
+    if not has_request_context():
+        return default_language()
     chosen = explicit_language() or normalise_language(request.cookies.get(LANGUAGE_COOKIE))
     if chosen:
         return chosen

@@ -115,3 +115,11 @@ def test_numbers_dates_and_money_follow_the_language(app: Flask) -> None:
         with in_language("en"):
             assert money(1050, "gbp") == "£10.50"
             assert long_date(date(2026, 3, 3)) == "3 March 2026"
+
+
+def test_outside_a_request_the_default_language_formats(app: Flask) -> None:
+    """Jobs and commands (staff reports, emails) have no request: never an error."""
+    from service.ledger import display_count
+
+    with app.app_context():
+        assert display_count(5432) == "over 5,400"
