@@ -1,9 +1,10 @@
 """The widget's words in the reader's language, sent with the site document.
 
-static/widget.js writes every sentence as `gettext("…")`; `make translations` extracts
-them with the rest (babel.cfg) and the catalogs translate them. Here the same extractor
-lists the widget's messages, so the document carries exactly the translations the
-running widget asks for, and nothing needs listing twice.
+static/widget.js (and widget-pass.js, which it loads for pass holders) write every
+sentence as `gettext("…")`; `make translations` extracts them with the rest (babel.cfg)
+and the catalogs translate them. Here the same extractor lists the widget's messages, so
+the document carries exactly the translations the running widget asks for, and nothing
+needs listing twice.
 """
 
 from __future__ import annotations
@@ -32,7 +33,18 @@ def widget_messages(path: Path) -> tuple[str, ...]:
     return _messages(path, path.stat().st_mtime_ns)
 
 
+# The widget's scripts, beside widget.js: it loads the pass's part for holders only.
+WIDGET_SCRIPTS = ("widget.js", "widget-pass.js")
+
+
 def widget_strings(path: Path) -> dict[str, str]:
-    """The widget's messages in the language in force: only those that differ."""
-    translated = {message: gettext(message) for message in widget_messages(path)}
+    """The messages of the widget at `path` and of its pass script, in the language in
+    force: only those that differ from the English."""
+    messages = [
+        message
+        for name in WIDGET_SCRIPTS
+        if (path.parent / name).exists()
+        for message in widget_messages(path.parent / name)
+    ]
+    translated = {message: gettext(message) for message in messages}
     return {message: text for message, text in translated.items() if text != message}

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from service import stripe_gateway
 from service.core.brand import brand_of
 from service.core.extensions import db
-from service.core.i18n import amount_example, current_language, money
+from service.core.i18n import amount_example, current_language, gettext, money
 from service.core.input_guard import checks_own_fields
 from service.core.money import currency_symbol, decimal_digits
 from service.core.settings import Settings
@@ -123,7 +123,9 @@ def support_page() -> ResponseReturnValue:
     return_url = request.args.get("return_url", "")
     if return_url:
         if len(return_url) > 2048 or not is_allowed_return_url(_settings(), return_url):
-            problem = {"form": "The link back to the site you came from isn't one we know."}
+            problem = {
+                "form": gettext("The link back to the site you came from isn't one we know.")
+            }
             return render_support_page(values, problem, 422)
         values["return_url"] = return_url
     return render_support_page(values)
