@@ -37,7 +37,9 @@ def test_the_site_document_comes_in_the_language_asked_for(
     body = german.get_json()
     assert body["language"] == "de"
     assert body["strings"]["Continue to payment"] == "Weiter zur Zahlung"
-    assert body["strings"]["%(amount)s/month"] == "%(amount)s/Monat"
+    assert body["strings"]["Once-off"] == "Einmalig"
+    # And the pass's part of the widget (widget-pass.js), for supporters coming back.
+    assert body["strings"]["Welcome back"] == "Willkommen zurück"
     # The count in the copy, as German readers write numbers.
     assert body["supporters"]["display"] == "mehr als 5.400"
     assert german.headers["Cache-Control"].startswith("public, max-age=")

@@ -63,6 +63,7 @@ def test_a_deleted_customer_leaves_no_address_in_messages_or_jobs(
     assert session.scalars(select(Job).where(Job.kind == REQUEST_KIND)).one().payload == {
         "email": None,
         "return_url": None,
+        "language": "en",  # the language the link is written in: nothing personal
     }
     # Gifts stay, anonymised; the waiting request and anything unsent go nowhere.
     assert session.scalar(select(func.count()).select_from(Donation)) == 1
