@@ -1,7 +1,7 @@
 """reader language: the language a reader gave in (for our emails), campaign copy per language
 
-Revision ID: 0013_reader_language
-Revises: 0012_staff_sessions
+Revision ID: 0015_reader_language
+Revises: 0014_donation_payouts
 Create Date: 2026-11-30 18:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_reader_language"
-down_revision = "0012_staff_sessions"
+revision = "0015_reader_language"
+down_revision = "0014_donation_payouts"
 branch_labels = None
 depends_on = None
 
