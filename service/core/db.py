@@ -166,8 +166,8 @@ def commit_early(session: Session) -> None:
         we wait on Stripe; on SQLite a transaction that starts with its write waits its
         turn where a read turned into a write would fail), and an attempt Stripe refused
         is kept as failed although the answer is 502;
-    (b) a webhook whose handler raised: the handler's work is rolled back to a savepoint,
-        but the inbox row is kept as failed, with its error, although the answer is 500.
+    (b) a signed webhook body we cannot read: the inbox row is kept as failed, with the
+        reason, although the answer is 400.
     """
     session.commit()
 

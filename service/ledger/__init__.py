@@ -11,7 +11,7 @@ from flask import Flask
 
 from service.core.extensions import api_of
 from service.core.jobs import every_day, register
-from service.ledger import api, cli, payouts, webhook_endpoint
+from service.ledger import api, applying, cli, event_commands, payouts, webhook_endpoint
 from service.ledger.changes import Change, LedgerChange, on_change
 from service.ledger.inbox import replay_event, why_ignored
 from service.ledger.lapses import LAPSES_KIND, announce_lapses
@@ -73,12 +73,20 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    """Register the webhook endpoint, the count API, the ledger's commands and jobs."""
+    """Register the webhook endpoint, the job that applies its events, the count API, the
+    ledger's commands and jobs."""
     api_of(app).register_blueprint(api.blp)
     app.register_blueprint(webhook_endpoint.bp)
+    register(
+        applying.APPLY_KIND,
+        applying.handle_job,
+        prepare=applying.prepare_job,
+        on_failure=applying.on_job_failure,
+    )
     app.cli.add_command(cli.recount_command)
     app.cli.add_command(cli.reconcile_command)
     app.cli.add_command(cli.stripe_webhook_group)
+    app.cli.add_command(event_commands.replay_events_command)
     # Support that runs out with time changes no row: a daily job announces it.
     register(LAPSES_KIND, announce_lapses)
     every_day(LAPSES_KIND)

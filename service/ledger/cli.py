@@ -47,10 +47,11 @@ def reconcile_command(since: datetime | None) -> None:
 
     settings = current_app.extensions["settings"]
     try:
-        with db.unit_of_work() as session:
-            report = reconcile_events(
-                session, settings, since=since.replace(tzinfo=UTC) if since else None
-            )
+        report = reconcile_events(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            settings,
+            since=since.replace(tzinfo=UTC) if since else None,
+        )
     except GatewayError as error:
         raise click.ClickException(f"could not list events from Stripe: {error.message}") from None
     applied = ", ".join(f"{count} {outcome}" for outcome, count in sorted(report.outcomes.items()))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import stripe_gateway
 from service.core.settings import Settings
+from service.ledger import stripe_reads
 from service.ledger.models import StripeCustomer
 from service.ledger.recording import erase_customer, follow_email, refresh
 from service.ledger.stripe_json import Obj, email, object_id
@@ -27,7 +27,7 @@ def handle_customer_updated(session: Session, settings: Settings, event: Obj) ->
     customer = _our_customer(session, event)
     if customer is None:
         return False
-    current = stripe_gateway.fetch_customer(settings, customer.stripe_customer_id)
+    current = stripe_reads.fetch_customer(settings, customer.stripe_customer_id)
     if current.get("deleted"):
         return True  # its customer.deleted erases it
     follow_email(session, customer, email(current.get("email")))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from service import stripe_gateway
 from service.core.i18n import normalise_language
 from service.core.settings import Settings
+from service.ledger import stripe_reads
 from service.ledger.changes import Change, announce_recurring
 from service.ledger.customers import handle_customer_deleted, handle_customer_updated
 from service.ledger.models import (
@@ -144,7 +145,7 @@ def handle_invoice_paid(session: Session, settings: Settings, event: Obj) -> boo
     # whether it was refunded or disputed before we heard of the payment).
     pi_id = None
     charge: Obj = {}
-    for payment in stripe_gateway.list_invoice_payments(settings, str(invoice["id"])):
+    for payment in stripe_reads.list_invoice_payments(settings, str(invoice["id"])):
         if payment.get("status") == "paid":
             intent = (payment.get("payment") or {}).get("payment_intent")
             pi_id = object_id(intent)
@@ -187,7 +188,7 @@ def handle_invoice_payment_failed(session: Session, settings: Settings, event: O
     subscription_id, metadata = invoice_subscription(invoice)
     if not subscription_id or not stripe_gateway.is_ours(metadata):
         return False
-    subscription = stripe_gateway.fetch_subscription(settings, subscription_id)
+    subscription = stripe_reads.fetch_subscription(settings, subscription_id)
     monthly = sync_monthly_donation(
         session, settings, subscription, event_time(event), fetched=True
     )
@@ -242,7 +243,7 @@ def _charge_facts(settings: Settings, charge: Obj) -> tuple[int, datetime | None
     if int(charge.get("amount_refunded") or 0) > 0 and not charge.get("refunds"):
         charge_id = object_id(charge.get("id"))
         if charge_id:
-            refunds = stripe_gateway.list_refunds(settings, charge_id)
+            refunds = stripe_reads.list_refunds(settings, charge_id)
     return charge_facts(charge, refunds)
 
 
@@ -301,7 +302,7 @@ def handle_charge_refunded(session: Session, settings: Settings, event: Obj) -> 
     # The snapshot may predate a refund that failed since (its events may come first or
     # last), so Stripe's current refunds decide, not the snapshot's `amount_refunded`.
     charge_id = object_id(charge.get("id"))
-    refunds = stripe_gateway.list_refunds(settings, charge_id) if charge_id else []
+    refunds = stripe_reads.list_refunds(settings, charge_id) if charge_id else []
     if refunds:
         refunded, refunded_at = refund_facts(refunds)
         restate_refund(session, donation, refunded, refunded_at)
@@ -324,8 +325,8 @@ def handle_refund_changed(session: Session, settings: Settings, event: Obj) -> b
     )
     if donation is None or not charge_id:
         return False
-    charge = stripe_gateway.fetch_charge(settings, charge_id)
-    refunds = stripe_gateway.list_refunds(settings, charge_id)
+    charge = stripe_reads.fetch_charge(settings, charge_id)
+    refunds = stripe_reads.list_refunds(settings, charge_id)
     refunded, refunded_at, _disputed = charge_facts(charge, refunds)
     restate_refund(session, donation, refunded, refunded_at)
     session.flush()
@@ -358,7 +359,7 @@ def handle_dispute(session: Session, settings: Settings, event: Obj) -> bool:
         charge_id = object_id(dispute.get("charge"))
         if not charge_id:
             return False
-        charge = stripe_gateway.fetch_charge(settings, charge_id)
+        charge = stripe_reads.fetch_charge(settings, charge_id)
         donation = _donation_for_charge(session, settings, charge, event)
         if donation is None:
             return False

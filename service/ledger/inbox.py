@@ -1,40 +1,39 @@
-"""Stripe's webhooks: verify the signature, keep each event once, apply it in the same transaction.
+"""Stripe's webhooks: verify the signature, keep each event once, and queue its application.
 
-The inbox (`stripe_events`) holds one row per Stripe event id. Recording an event and
-applying it happen in one transaction, so a crash leaves neither; duplicates, concurrent
-or not, find the row already applied and change nothing. A handler that raises is rolled
-back to a savepoint and the event is kept as failed with its error, for a retry by
-Stripe, by `reconcile`, or by staff through `replay_event`.
+The inbox (`stripe_events`) holds one row per Stripe event id. The endpoint stores a
+verified event (a twin delivery, concurrent or not, finds the row and adds nothing) and
+queues the job that applies it in the same transaction, then answers at once: no Stripe
+call and no per-customer lock in the request. The job (applying.py) applies it once,
+retries a failure with backoff and leaves a poison event failed with its attempts and
+error (its job dead, for staff). Staff replay through `replay_event`; `reconcile`
+stores what Stripe lists that we lack and applies it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service import stripe_gateway
 from service.core.db import insert_ignoring_conflicts
+from service.core.jobs import Job, JobStatus, enqueue, retry_job
 from service.core.models import utcnow
 from service.core.settings import Settings
-from service.ledger.handlers import HANDLERS, apply_event
+from service.ledger.applying import APPLY_KIND, SETTLED, job_key
+from service.ledger.handlers import HANDLERS
 from service.ledger.models import EventOutcome, StripeEvent
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_TOLERANCE_SECONDS = 300
-SETTLED = frozenset({EventOutcome.APPLIED, EventOutcome.IGNORED})
-# Events about the same person can deadlock or race on a unique key; the loser's savepoint
-# is rolled back and it tries again (by then the winner has usually committed).
-APPLY_TRIES = 3
-TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
 
 Obj = dict[str, Any]
 
@@ -98,115 +97,75 @@ class EventResult:
     error: str | None = None
 
 
-def _claim(session: Session, event: Obj) -> StripeEvent:
-    """Insert the inbox row if new, then lock it; a concurrent twin waits here."""
-    insert_ignoring_conflicts(
-        session,
-        StripeEvent.__table__,  # type: ignore[arg-type]
-        {
-            "stripe_event_id": event["id"],
-            "type": event["type"],
-            "stripe_created_at": datetime.fromtimestamp(event["created"], UTC),
-            "livemode": bool(event.get("livemode")),
-            "outcome": EventOutcome.PENDING.value,
-            "attempts": 0,
-            "payload": event,
-            "received_at": utcnow(),
-        },
-    )
+def _new_row(event: Obj, outcome: EventOutcome = EventOutcome.PENDING) -> dict[str, Any]:
+    return {
+        "stripe_event_id": event["id"],
+        "type": event["type"],
+        "stripe_created_at": datetime.fromtimestamp(event["created"], UTC),
+        "livemode": bool(event.get("livemode")),
+        "outcome": outcome.value,
+        "attempts": 0,
+        "payload": event,
+        "received_at": utcnow(),
+    }
+
+
+def _row(session: Session, stripe_event_id: str) -> StripeEvent:
     return session.scalars(
         select(StripeEvent)
-        .where(StripeEvent.stripe_event_id == event["id"])
-        .with_for_update()
+        .where(StripeEvent.stripe_event_id == stripe_event_id)
         .execution_options(populate_existing=True)
     ).one()
 
 
-def _is_transient(error: Exception) -> bool:
-    """A clash with a concurrent transaction that a fresh try will not meet again."""
-    if isinstance(error, IntegrityError):
-        # Another event about the same person or payment inserted the row first.
-        return True
-    if isinstance(error, OperationalError):
-        code = getattr(error.orig, "sqlstate", None)
-        return code in TRANSIENT_SQLSTATES or "database is locked" in str(error.orig)
-    return False
+def store_event(session: Session, event: Obj, *, refresh_payload: bool = False) -> EventResult:
+    """Keep a verified event once and queue the job that applies it, in the caller's
+    transaction; no Stripe call, no lock beyond the new row's. Flushes, never commits.
 
-
-def _fail(session: Session, row: StripeEvent, error: Exception) -> EventResult:
-    """Keep the event as failed with its error, for a retry to apply later."""
-    log.exception("stripe event %s (%s) failed", row.stripe_event_id, row.type)
-    row.outcome = EventOutcome.FAILED
-    row.error = f"{type(error).__name__}: {error}"[:4000]
-    row.processed_at = utcnow()
-    session.flush()
-    return EventResult(row.stripe_event_id, EventOutcome.FAILED, error=row.error)
-
-
-def _lock_customer(session: Session, event: Obj) -> None:
-    """On PostgreSQL, apply one customer's events one at a time.
-
-    Events about the same person (checkout, invoice, subscription) insert the same
-    supporter, customer and gift rows in different orders; concurrently they deadlock.
-    A transaction-scoped advisory lock per customer serialises exactly those.
+    `refresh_payload` (reconcile, with Stripe's own copy): an event not yet applied is
+    kept with this payload instead of the one first received.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return  # SQLite already admits one writer at a time
-    customer = event["data"]["object"].get("customer")
-    if isinstance(customer, dict):
-        customer = customer.get("id")
-    if isinstance(customer, str) and customer:
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"stripe-customer:{customer}"},
-        )
+    new = insert_ignoring_conflicts(
+        session,
+        StripeEvent.__table__,  # type: ignore[arg-type]
+        _new_row(event),
+    )
+    if new:
+        enqueue(session, APPLY_KIND, {"event": event["id"]}, key=job_key(event["id"]))
+        return EventResult(event["id"], EventOutcome.PENDING)
+    row = _row(session, event["id"])
+    if refresh_payload and row.outcome not in SETTLED:
+        row.payload = event
+    if row.outcome is EventOutcome.FAILED:
+        # Sent again (Stripe's "resend", reconcile): a job that gave up runs once more.
+        requeue(session, row, force=False)
+    return EventResult(row.stripe_event_id, row.outcome, duplicate=True)
 
 
-def _apply(session: Session, row: StripeEvent, event: Obj, settings: Settings) -> EventResult:
-    row.attempts += 1
-    _lock_customer(session, event)
-    for attempt in range(1, APPLY_TRIES + 1):
-        try:
-            with session.begin_nested():
-                applied = apply_event(session, settings, event)
-            break
-        except stripe_gateway.GatewayError as error:
-            if not error.not_found:
-                return _fail(session, row, error)
-            # Stripe has no such object (deleted test data, another account's id): no
-            # retry can ever apply it, so acknowledge it rather than fail for days.
-            log.warning("stripe event %s names an object Stripe does not have", row.stripe_event_id)
-            row.outcome = EventOutcome.IGNORED
-            row.error = f"not found at Stripe: {error.message}"[:4000]
-            row.processed_at = utcnow()
-            session.flush()
-            return EventResult(row.stripe_event_id, row.outcome, error=row.error)
-        except Exception as error:
-            if attempt < APPLY_TRIES and _is_transient(error):
-                log.info("stripe event %s clashed with another; trying again", row.stripe_event_id)
-                continue
-            return _fail(session, row, error)
-    row.outcome = EventOutcome.APPLIED if applied else EventOutcome.IGNORED
-    row.error = None
-    row.processed_at = utcnow()
-    session.flush()
-    return EventResult(row.stripe_event_id, row.outcome)
+def requeue(session: Session, row: StripeEvent, *, force: bool) -> bool:
+    """Queue the event's application again; True when a job is now due for it.
 
-
-def process_event(session: Session, event: Obj, settings: Settings) -> EventResult:
-    """Record an event in the inbox and apply it, once; flushes, never commits."""
-    row = _claim(session, event)
-    if row.outcome in SETTLED:
-        return EventResult(row.stripe_event_id, row.outcome, duplicate=True)
-    if bool(event.get("livemode")) != (settings.stripe_mode == "live"):
-        # A test-mode event must never touch a live ledger, nor a live one a test ledger
-        # (possible only if an endpoint's secret is shared between modes).
-        row.outcome = EventOutcome.IGNORED
-        row.error = "livemode does not match this deployment's Stripe key"
-        row.processed_at = utcnow()
-        session.flush()
-        return EventResult(row.stripe_event_id, row.outcome, error=row.error)
-    return _apply(session, row, event, settings)
+    `force` (staff's replay): a failed or dead job runs now with fresh tries, and a
+    finished or purged one is followed by a new job. Otherwise only a dead or missing
+    job is brought back; one waiting on its backoff keeps waiting.
+    """
+    base = job_key(row.stripe_event_id)
+    job = session.scalars(
+        select(Job)
+        .where(or_(Job.key == base, Job.key.startswith(f"{base}:")))
+        .order_by(Job.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return True
+    if job is not None and (
+        job.status is JobStatus.DEAD or (force and job.status is JobStatus.FAILED)
+    ):
+        return retry_job(session, job.id)
+    if job is None or force:
+        key = base if job is None else job_key(row.stripe_event_id, replay=uuid.uuid4().hex[:12])
+        return enqueue(session, APPLY_KIND, {"event": row.stripe_event_id}, key=key)
+    return False
 
 
 def receive_event(
@@ -215,20 +174,26 @@ def receive_event(
     signature_header: str | None,
     settings: Settings,
 ) -> EventResult:
-    """Verify a webhook delivery and process its event (SignatureError before any write)."""
+    """Verify a webhook delivery and store its event for a worker to apply (SignatureError
+    before any write)."""
     verify_signature(payload, signature_header, settings.stripe_webhook_secrets)
     try:
         event = parse_event(payload)
     except MalformedEvent as malformed:
         return _keep_malformed(session, malformed.event, str(malformed))
-    return process_event(session, event, settings)
+    return store_event(session, event)
 
 
 def _keep_malformed(session: Session, event: Obj, reason: str) -> EventResult:
     """Keep a signed but unreadable event as failed, saying why (reconcile fetches Stripe's
     own copy of it later); a duplicate of an event already settled changes nothing."""
-    row = _claim(session, event)
-    if row.outcome in SETTLED:
+    new = insert_ignoring_conflicts(
+        session,
+        StripeEvent.__table__,  # type: ignore[arg-type]
+        _new_row(event, EventOutcome.FAILED),
+    )
+    row = _row(session, event["id"])
+    if not new and row.outcome in SETTLED:
         return EventResult(row.stripe_event_id, row.outcome, duplicate=True)
     log.warning("stripe event %s (%s) is malformed: %s", row.stripe_event_id, row.type, reason)
     row.outcome = EventOutcome.FAILED
@@ -253,7 +218,8 @@ def why_ignored(event_type: str, error: str | None) -> str:
 def replay_event(
     session: Session, stripe_event_row: StripeEvent, settings: Settings
 ) -> EventOutcome:
-    """Apply a stored event again (staff retrying a failed one); settled events stay as they are."""
+    """Queue a stored event to be applied again (staff retrying a failed one); settled
+    events stay as they are. A worker applies it, as it does every event."""
     row = session.scalars(
         select(StripeEvent)
         .where(StripeEvent.id == stripe_event_row.id)
@@ -262,4 +228,7 @@ def replay_event(
     ).one()
     if row.outcome in SETTLED:
         return row.outcome
-    return _apply(session, row, dict(row.payload), settings).outcome
+    requeue(session, row, force=True)
+    row.outcome = EventOutcome.PENDING
+    session.flush()
+    return row.outcome

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import Flask
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from service import stripe_gateway
+from service.core.extensions import db
 from service.core.models import utcnow
 from service.core.settings import Settings
-from service.ledger.inbox import SETTLED, process_event
+from service.ledger.applying import SETTLED, apply_now
+from service.ledger.inbox import store_event
 from service.ledger.models import EventOutcome, StripeEvent
 
 # How far before the newest applied event `reconcile` looks again: deliveries arrive out
@@ -35,35 +37,42 @@ class ReconcileReport:
 
 
 def reconcile_events(
-    session: Session, settings: Settings, *, since: datetime | None = None
+    app: Flask, settings: Settings, *, since: datetime | None = None
 ) -> ReconcileReport:
     """List Stripe's events since the newest applied one and apply whatever we lack.
 
-    Uses the same inbox path as webhooks, so events already applied are skipped and a
-    delivery racing with this run still has one effect.
+    Uses the same inbox path as webhooks (store and queue, then the job's own apply, with
+    Stripe read first and each event in transactions of its own), so events already
+    applied are skipped and a delivery or a worker racing with this run has one effect.
     """
     if since is None:
-        newest = session.scalar(
-            select(func.max(StripeEvent.stripe_created_at)).where(StripeEvent.outcome.in_(SETTLED))
-        )
+        with app.app_context(), db.unit_of_work() as session:
+            newest = session.scalar(
+                select(func.max(StripeEvent.stripe_created_at)).where(
+                    StripeEvent.outcome.in_(SETTLED)
+                )
+            )
         floor = utcnow() - STRIPE_EVENT_RETENTION
         since = max(newest - RECONCILE_OVERLAP, floor) if newest else floor
     events = stripe_gateway.list_events_since(settings, int(since.timestamp()))
     ids = [event["id"] for event in events]
     settled: set[str] = set()
-    for start in range(0, len(ids), 500):  # keep each IN list well inside SQLite's limits
-        settled.update(
-            session.scalars(
-                select(StripeEvent.stripe_event_id).where(
-                    StripeEvent.stripe_event_id.in_(ids[start : start + 500]),
-                    StripeEvent.outcome.in_(SETTLED),
+    with app.app_context(), db.unit_of_work() as session:
+        for start in range(0, len(ids), 500):  # keep each IN list well inside SQLite's limits
+            settled.update(
+                session.scalars(
+                    select(StripeEvent.stripe_event_id).where(
+                        StripeEvent.stripe_event_id.in_(ids[start : start + 500]),
+                        StripeEvent.outcome.in_(SETTLED),
+                    )
                 )
             )
-        )
+        missing = [event for event in events if event["id"] not in settled]
+        for event in missing:
+            # Stripe's own copy replaces a stored one we could not read or apply.
+            store_event(session, event, refresh_payload=True)
     outcomes: dict[str, int] = {}
-    for event in events:
-        if event["id"] in settled:
-            continue
-        result = process_event(session, event, settings)
-        outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
+    for event in missing:
+        outcome = apply_now(app, event["id"])
+        outcomes[outcome.value] = outcomes.get(outcome.value, 0) + 1
     return ReconcileReport(since=since, listed=len(events), outcomes=outcomes)

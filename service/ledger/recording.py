@@ -17,7 +17,7 @@ from service.core.db import insert_ignoring_conflicts
 from service.core.erasure import erase_person
 from service.core.models import utcnow
 from service.core.settings import Settings
-from service.ledger import stripe_json
+from service.ledger import stripe_json, stripe_reads
 from service.ledger.changes import Change, announce_gift, announce_supporter
 from service.ledger.models import (
     AttemptStatus,
@@ -50,7 +50,7 @@ def link_supporter(
             return linked.supporter
         if email is None:
             # A customer we have never seen and no email in the event: ask Stripe once.
-            customer = stripe_gateway.fetch_customer(settings, customer_id)
+            customer = stripe_reads.fetch_customer(settings, customer_id)
             email = stripe_json.email(customer.get("email"))
     supporter = _supporter_by_email(session, email)
     if customer_id:
@@ -320,13 +320,13 @@ def _balance_transaction(
     if isinstance(given, dict):
         return given
     if isinstance(given, str) and given:
-        return stripe_gateway.fetch_balance_transaction(settings, given)
+        return stripe_reads.fetch_balance_transaction(settings, given)
     if donation.stripe_charge_id:
-        charge = stripe_gateway.fetch_charge(
+        charge = stripe_reads.fetch_charge(
             settings, donation.stripe_charge_id, expand=("balance_transaction",)
         )
     elif donation.stripe_payment_intent_id:
-        intent = stripe_gateway.fetch_payment_intent(
+        intent = stripe_reads.fetch_payment_intent(
             settings,
             donation.stripe_payment_intent_id,
             expand=("latest_charge.balance_transaction",),

@@ -15,7 +15,7 @@ from service import stripe_gateway
 from service.core.db import insert_ignoring_conflicts
 from service.core.models import utcnow
 from service.core.settings import Settings
-from service.ledger import stripe_json
+from service.ledger import stripe_json, stripe_reads
 from service.ledger.changes import Change, announce_recurring
 from service.ledger.models import (
     SUPPORTING_MONTHLY_STATUSES,
@@ -87,7 +87,7 @@ def sync_monthly_donation(
         if state_at < monthly.stripe_state_at:
             return monthly
         if state_at == monthly.stripe_state_at:
-            current = stripe_gateway.fetch_subscription(settings, subscription_id)
+            current = stripe_reads.fetch_subscription(settings, subscription_id)
             return sync_monthly_donation(session, settings, current, state_at, fetched=True)
     amount, currency, period_end = _subscription_amount(subscription)
     customer_id = stripe_json.object_id(subscription.get("customer"))
@@ -189,5 +189,5 @@ def ensure_monthly(
     monthly = _monthly_for_update(session, subscription_id)
     if monthly is not None:
         return monthly
-    subscription = stripe_gateway.fetch_subscription(settings, subscription_id)
+    subscription = stripe_reads.fetch_subscription(settings, subscription_id)
     return sync_monthly_donation(session, settings, subscription, state_at, fetched=True)

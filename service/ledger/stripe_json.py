@@ -83,6 +83,11 @@ def refund_facts(refunds: list[Obj]) -> tuple[int, datetime | None]:
     return sum(int(refund.get("amount") or 0) for refund in giving), min(times, default=None)
 
 
+def _dict(value: Any) -> Obj:
+    """A field expected to hold an object; anything else (another app's odd payload) is {}."""
+    return value if isinstance(value, dict) else {}
+
+
 def invoice_subscription(invoice: Obj) -> tuple[str | None, dict[str, str]]:
     """The subscription an invoice bills, and that subscription's metadata.
 
@@ -90,10 +95,10 @@ def invoice_subscription(invoice: Obj) -> tuple[str | None, dict[str, str]]:
     top-level ``subscription`` and ``subscription_details`` of older versions, whose
     events still arrive from endpoints pinned to them or created before an upgrade.
     """
-    details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
+    details = _dict(_dict(invoice.get("parent")).get("subscription_details"))
     subscription = details.get("subscription")
     if not details:
-        details = invoice.get("subscription_details") or {}
+        details = _dict(invoice.get("subscription_details"))
         subscription = invoice.get("subscription")
-    metadata = {str(k): str(v) for k, v in (details.get("metadata") or {}).items()}
+    metadata = {str(k): str(v) for k, v in _dict(details.get("metadata")).items()}
     return object_id(subscription), metadata

@@ -9,7 +9,6 @@ from service.core.db import commit_early
 from service.core.extensions import db, limiter
 from service.core.settings import Settings
 from service.ledger.inbox import SignatureError, receive_event
-from service.ledger.models import EventOutcome
 
 bp = Blueprint("webhooks", __name__)
 
@@ -17,7 +16,11 @@ bp = Blueprint("webhooks", __name__)
 @bp.post("/webhooks/stripe")
 @limiter.exempt
 def stripe_webhook() -> ResponseReturnValue:
-    """Verify, record and apply one event; 400 on a bad signature, 500 when a retry can help."""
+    """Verify and store one event, queue its application, answer at once.
+
+    400 on a bad signature or a signed body we cannot read (kept in the inbox with why);
+    a 5xx only when the database is away, so Stripe retries. A worker applies the event.
+    """
     settings: Settings = current_app.extensions["settings"]
     # The signature covers the exact bytes Stripe sent, so read them before any parsing.
     payload = request.get_data(cache=False)
@@ -33,16 +36,6 @@ def stripe_webhook() -> ResponseReturnValue:
         commit_early(db.session)
         body = {"code": 400, "status": "Bad Request", "message": f"Invalid webhook: {result.error}"}
         return jsonify(body), 400
-    if result.outcome is EventOutcome.FAILED:
-        # The request hook rolls back non-2xx answers, but the failed event (its handler's
-        # work already undone) must be kept for the retry and for staff to see.
-        commit_early(db.session)
-        body = {
-            "code": 500,
-            "status": "Internal Server Error",
-            "message": "The event was recorded but could not be applied; it will be retried.",
-        }
-        return jsonify(body), 500
     return jsonify(
         received=True,
         event=result.stripe_event_id,

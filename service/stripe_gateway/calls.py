@@ -186,6 +186,12 @@ def fetch_subscription(
     )
 
 
+def fetch_invoice(settings: Settings, invoice_id: str) -> dict[str, Any]:
+    """An invoice as Stripe has it now, at the pinned API version."""
+    client = stripe_client(settings)
+    return _fetch("fetching an invoice", client.v1.invoices.retrieve, invoice_id, ())
+
+
 def fetch_charge(
     settings: Settings, charge_id: str, *, expand: tuple[str, ...] = ()
 ) -> dict[str, Any]:

@@ -1,10 +1,13 @@
-"""kill -9 the production server in the middle of a batch of webhooks; Stripe redelivers.
+"""kill -9 the production server in the middle of a batch of webhooks; Stripe redelivers;
+then kill -9 the job worker in the middle of applying them.
 
 The service runs under gunicorn in its own processes, on the run's database. A batch of
 real events (sandbox checkouts) is being delivered by 8 senders when every gunicorn
 process is killed with SIGKILL: transactions in flight die with them. After a restart,
-every event is delivered again (as Stripe does with unacknowledged ones, and more): each
-must end up applied exactly once and the ledger must add up.
+every event is delivered again (as Stripe does with unacknowledged ones, and more). The
+endpoint only stores events; `flask worker` processes apply them, and the first is
+killed with SIGKILL mid-batch: its jobs in hand are claimed again once their lease runs
+out. Each event must end up applied exactly once and the ledger must add up.
 """
 
 from __future__ import annotations
@@ -105,6 +108,45 @@ def gunicorn(database_url: str, sandbox_url: str) -> Iterator[tuple[str, subproc
             process.wait(timeout=30)
 
 
+def _worker(database_url: str, sandbox_url: str) -> subprocess.Popen[bytes]:
+    """`flask --app service worker` with 4 threads and a 3 s lease, in its own group."""
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "k" * 40,
+        "STRIPE_SECRET_KEY": TEST_STRIPE_KEY,
+        "STRIPE_WEBHOOK_SECRET": TEST_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": sandbox_url,
+        "LOG_LEVEL": "CRITICAL",
+    }
+    command = [
+        sys.executable, "-m", "flask", "--app", "service", "worker", "--threads", "4",
+        "--lease-seconds", "3", "--poll-seconds", "0.1",
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _settled(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.scalar(
+                select(func.count()).where(
+                    StripeEvent.outcome.in_([EventOutcome.APPLIED, EventOutcome.IGNORED])
+                )
+            )
+            or 0
+        )
+
+
 def _wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -199,6 +241,25 @@ def test_kill_9_mid_batch_then_redelivery_applies_each_event_exactly_once(
                 statuses, pending = _deliver(address, pending)
         assert pending == [], statuses
         assert set(statuses) == {200}
+        assert _settled(engine) == 0, "the endpoint stores events; only workers apply them"
+
+        # A worker applies them; it is killed with SIGKILL a third of the way through.
+        first = _worker(database_url, sandbox.url)
+        deadline = time.monotonic() + 60
+        while _settled(engine) < len(event_ids) // 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        killed_at = _settled(engine)
+        assert 0 < killed_at < len(event_ids), killed_at
+        second = _worker(database_url, sandbox.url)
+        try:
+            deadline = time.monotonic() + 120
+            while _settled(engine) < len(event_ids) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            os.killpg(second.pid, signal.SIGTERM)
+            second.wait(timeout=30)
 
         with engine.connect() as connection:
             rows = connection.execute(select(StripeEvent.stripe_event_id, StripeEvent.outcome))

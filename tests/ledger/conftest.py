@@ -18,7 +18,13 @@ from service import stripe_gateway
 from service.core.settings import Settings
 from service.ledger.supporters import count_supporters
 from stripe_sandbox import SandboxServer
-from tests.conftest import TEST_STRIPE_KEY, TEST_WEBHOOK_SECRET, make_test_app, truncate_all
+from tests.conftest import (
+    TEST_STRIPE_KEY,
+    TEST_WEBHOOK_SECRET,
+    drain_jobs,
+    make_test_app,
+    truncate_all,
+)
 from tests.contract.stripe_contract import assert_traffic_keeps_contract
 from tests.live import LiveServer, reserve_port
 
@@ -114,9 +120,12 @@ def pay(
 
 
 def deliver_sandbox_event(client: FlaskClient, sandbox: SandboxServer, event_id: str) -> int:
-    """POST one sandbox event, signed by the sandbox, to the in-process service."""
+    """POST one sandbox event, signed by the sandbox, to the in-process service, then run
+    the real job worker until no job is due (which applies it)."""
     body, headers = sandbox.webhooks.signed(event_id)
-    return client.post("/webhooks/stripe", data=body, headers=headers).status_code
+    status = client.post("/webhooks/stripe", data=body, headers=headers).status_code
+    drain_jobs(client.application)
+    return status
 
 
 def charge_of_invoice(sandbox: SandboxServer, invoice_id: str) -> str:
@@ -138,13 +147,17 @@ class Stack:
         settings: Settings = self.app.extensions["settings"]
         return settings
 
-    def settle(self) -> None:
-        """Wait until the sandbox has delivered every event, and check each got a 2xx."""
+    def settle(self, *, drain: bool = True) -> None:
+        """Wait until the sandbox has delivered every event, check each got a 2xx, and run
+        the real job worker until no job is due (which applies them), unless `drain` is
+        False (a test running its own worker)."""
         assert self.sandbox.webhooks.wait_idle(timeout=20)
         with self.sandbox.state.lock:
             records = self.sandbox.state.event_records()
             failures = [r.id for r in records if not r.delivered]
         assert failures == []
+        if drain:
+            drain_jobs(self.app)
 
     def count(self) -> int:
         with Session(self.engine) as session:

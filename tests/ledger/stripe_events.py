@@ -15,11 +15,14 @@ import time
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from service.ledger.models import EventOutcome, StripeEvent
 from stripe_sandbox import objects as build
 from stripe_sandbox.config import API_VERSION
-from tests.conftest import TEST_WEBHOOK_SECRET
+from tests.conftest import TEST_WEBHOOK_SECRET, drain_jobs
 from tests.contract.stripe_contract import object_problems
 
 Obj = dict[str, Any]
@@ -90,8 +93,10 @@ def deliver(
     secret: str = TEST_WEBHOOK_SECRET,
     *,
     check_contract: bool = True,
+    drain: bool = True,
 ) -> TestResponse:
-    """POST a properly signed event to the webhook, in process.
+    """POST a properly signed event to the webhook, in process, then run the real job
+    worker until no job is due (the endpoint only stores the event and queues its job).
 
     The event is first held to Stripe's contract at the pinned version, unless a test
     sends an older shape on purpose (``check_contract=False``).
@@ -100,11 +105,23 @@ def deliver(
         problems = object_problems(evt)
         assert problems == [], f"a test built an event Stripe would not send: {problems}"
     payload = body_of(evt)
-    return client.post(
+    response = client.post(
         "/webhooks/stripe",
         data=payload,
         headers={"Stripe-Signature": sign(payload, secret), "Content-Type": "application/json"},
     )
+    if drain:
+        drain_jobs(client.application)
+    return response
+
+
+def outcome_of(session: Session, evt: Obj) -> EventOutcome:
+    """Where the inbox says an event stands now."""
+    return session.scalars(
+        select(StripeEvent.outcome)
+        .where(StripeEvent.stripe_event_id == evt["id"])
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def one_off_session(

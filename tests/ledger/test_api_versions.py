@@ -20,9 +20,10 @@ from service.ledger.models import (
     MonthlyStatus,
     StripeEvent,
 )
+from service.ledger.stripe_json import invoice_subscription
 from stripe_sandbox import SandboxServer
 from tests.ledger.conftest import deliver_sandbox_event, pay
-from tests.ledger.stripe_events import deliver, new_id, sign
+from tests.ledger.stripe_events import deliver, new_id, outcome_of, sign
 
 OLDER = "2024-06-20"
 Obj = dict[str, Any]
@@ -50,6 +51,11 @@ def _older_invoice(invoice: Obj) -> Obj:
 
 def _events(sandbox: SandboxServer, event_type: str) -> list[Obj]:
     return [event for event in sandbox.events if event["type"] == event_type]
+
+
+def _fetched(sandbox: SandboxServer, path: str) -> bool:
+    """Whether the service asked the sandbox for this object (a GET of its path)."""
+    return any(x.method == "GET" and x.path == path for x in sandbox.state.exchanges)
 
 
 def _monthly(session: Session, subscription_id: str | None) -> MonthlyDonation:
@@ -105,7 +111,9 @@ def test_an_invoice_paid_in_the_pre_2025_shape_records_the_renewal(
     response = deliver(client, older, check_contract=False)
 
     assert response.status_code == 200
-    assert response.json["outcome"] == "applied"
+    assert outcome_of(session, older) is EventOutcome.APPLIED
+    # The payload was not trusted: the invoice was read again at the pinned version.
+    assert _fetched(sandbox, f"/v1/invoices/{paid['data']['object']['id']}")
     [donation] = session.scalars(
         select(Donation).where(Donation.stripe_invoice_id == paid["data"]["object"]["id"])
     )
@@ -139,3 +147,56 @@ def test_a_signed_event_whose_data_is_not_an_object_is_refused_and_kept(
     row = session.scalars(select(StripeEvent).where(StripeEvent.stripe_event_id == event_id)).one()
     assert row.outcome is EventOutcome.FAILED
     assert row.error is not None and "data" in row.error
+
+
+def test_an_invoice_payment_failed_in_the_pre_2025_shape_makes_the_gift_past_due(
+    app: Flask, client: FlaskClient, session: Session, sandbox: SandboxServer
+) -> None:
+    donor = pay(sandbox, app.extensions["settings"], frequency="monthly", amount=700)
+    assert donor.subscription_id
+    for event in sandbox.events:
+        assert deliver_sandbox_event(client, sandbox, event["id"]) == 200
+    sandbox.sim.renew_subscription(donor.subscription_id, "failed")
+    [failed] = _events(sandbox, "invoice.payment_failed")
+    older = failed | {
+        "id": new_id("evt_"),
+        "api_version": OLDER,
+        "data": {"object": _older_invoice(failed["data"]["object"])},
+    }
+
+    response = deliver(client, older, check_contract=False)
+
+    assert response.status_code == 200
+    assert outcome_of(session, older) is EventOutcome.APPLIED, "not ignored"
+    assert _fetched(sandbox, f"/v1/invoices/{failed['data']['object']['id']}")
+    session.expire_all()
+    assert _monthly(session, donor.subscription_id).status is MonthlyStatus.PAST_DUE
+
+
+def test_an_event_at_the_pinned_version_is_applied_from_its_payload(
+    app: Flask, client: FlaskClient, session: Session, sandbox: SandboxServer
+) -> None:
+    donor = pay(sandbox, app.extensions["settings"], frequency="monthly", amount=700)
+    [paid] = _events(sandbox, "invoice.paid")
+    assert paid["api_version"] != OLDER
+
+    assert deliver_sandbox_event(client, sandbox, paid["id"]) == 200
+
+    assert outcome_of(session, paid) is EventOutcome.APPLIED
+    assert not _fetched(sandbox, f"/v1/invoices/{paid['data']['object']['id']}")
+    assert _monthly(session, donor.subscription_id).amount_minor == 700
+
+
+def test_both_invoice_shapes_name_the_same_subscription_and_metadata(
+    app: Flask, sandbox: SandboxServer
+) -> None:
+    # When an older payload cannot be fetched again (Stripe no longer has the object),
+    # the handlers read it as sent: both shapes give the same answer.
+    pay(sandbox, app.extensions["settings"], frequency="monthly", amount=700)
+    [paid] = _events(sandbox, "invoice.paid")
+    current = paid["data"]["object"]
+
+    subscription_id, metadata = invoice_subscription(current)
+
+    assert subscription_id and metadata.get("app") == "reader-contributions"
+    assert invoice_subscription(_older_invoice(current)) == (subscription_id, metadata)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from service.core.jobs import Job, JobStatus
 from service.ledger.inbox import replay_event
 from service.ledger.models import (
     Donation,
@@ -25,7 +27,7 @@ from service.ledger.models import (
 )
 from service.ledger.supporters import count_supporters
 from stripe_sandbox import SandboxServer
-from tests.conftest import make_test_app, truncate_all
+from tests.conftest import drain_jobs, later, make_test_app, truncate_all
 from tests.ledger.conftest import QuickLiveServer, pay
 from tests.ledger.stripe_events import (
     body_of,
@@ -34,6 +36,7 @@ from tests.ledger.stripe_events import (
     dispute_for,
     event,
     one_off_session,
+    outcome_of,
     refunded,
     sign,
     stripe_object,
@@ -45,6 +48,15 @@ def _count(session: Session, model: type[Any]) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
+def _job(session: Session, evt: dict[str, Any]) -> Job:
+    """The job that applies an event."""
+    return session.scalars(
+        select(Job)
+        .where(Job.key == f"stripe-event:{evt['id']}")
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def test_the_same_event_ten_times_in_a_row_has_one_effect(
     app: Flask, client: FlaskClient, session: Session
 ) -> None:
@@ -54,7 +66,8 @@ def test_the_same_event_ten_times_in_a_row_has_one_effect(
 
     assert [r.status_code for r in responses] == [200] * 10
     assert [r.json["duplicate"] for r in responses] == [False] + [True] * 9
-    assert {r.json["outcome"] for r in responses} == {"applied"}
+    # Stored and queued by the first; applied by the worker before the second arrived.
+    assert [r.json["outcome"] for r in responses] == ["pending"] + ["applied"] * 9
     assert _count(session, Donation) == 1
     assert _count(session, Supporter) == 1
     row = session.scalars(select(StripeEvent)).one()
@@ -85,11 +98,12 @@ def test_objects_without_our_marker_are_acknowledged_and_ignored(
     client: FlaskClient, session: Session
 ) -> None:
     foreign = one_off_session(metadata={"shop": "t-shirts"})
+    evt = event("checkout.session.completed", foreign)
 
-    response = deliver(client, event("checkout.session.completed", foreign))
+    response = deliver(client, evt)
 
     assert response.status_code == 200
-    assert response.json["outcome"] == "ignored"
+    assert outcome_of(session, evt) is EventOutcome.IGNORED
     assert _count(session, Donation) == 0
     assert _count(session, Supporter) == 0
     assert session.scalars(select(StripeEvent.outcome)).one() is EventOutcome.IGNORED
@@ -98,10 +112,12 @@ def test_objects_without_our_marker_are_acknowledged_and_ignored(
 def test_event_types_we_do_not_handle_are_kept_as_ignored(
     client: FlaskClient, session: Session
 ) -> None:
-    response = deliver(client, event("customer.created", stripe_object("customer")))
+    evt = event("customer.created", stripe_object("customer"))
+
+    response = deliver(client, evt)
 
     assert response.status_code == 200
-    assert response.json["outcome"] == "ignored"
+    assert outcome_of(session, evt) is EventOutcome.IGNORED
 
 
 def test_an_event_about_an_object_stripe_does_not_have_is_ignored_not_retried(
@@ -110,10 +126,12 @@ def test_an_event_about_an_object_stripe_does_not_have_is_ignored_not_retried(
     # A dispute on a charge we never recorded and Stripe answers 404 for: no retry can
     # ever apply it, so Stripe must get a 2xx instead of retrying for days.
     unknown_charge = charge_for(one_off_session())
-    response = deliver(client, event("charge.dispute.created", dispute_for(unknown_charge)))
+    evt = event("charge.dispute.created", dispute_for(unknown_charge))
+
+    response = deliver(client, evt)
 
     assert response.status_code == 200
-    assert response.json["outcome"] == "ignored"
+    assert outcome_of(session, evt) is EventOutcome.IGNORED
     row = session.scalars(select(StripeEvent)).one()
     assert row.outcome is EventOutcome.IGNORED
     assert row.error is not None and row.error.startswith("not found at Stripe")
@@ -128,7 +146,7 @@ def test_a_live_mode_event_never_touches_a_test_mode_ledger(
     response = deliver(client, live)
 
     assert response.status_code == 200
-    assert response.json["outcome"] == "ignored"
+    assert outcome_of(session, live) is EventOutcome.IGNORED
     assert session.scalars(select(StripeEvent.error)).one() == (
         "livemode does not match this deployment's Stripe key"
     )
@@ -139,7 +157,8 @@ def _monthly_checkout_completed(sandbox: SandboxServer, settings: Any) -> dict[s
     """A reader's monthly gift paid in the sandbox: its checkout.session.completed event.
 
     Applying it links the supporter (a write) and then fetches the subscription from
-    Stripe, so a Stripe outage makes the real handler fail after it has written.
+    Stripe, so a Stripe outage makes it fail (in the dry run that gathers Stripe's
+    answers, before the real run writes anything).
     """
     pay(sandbox, settings, frequency="monthly")
     return next(e for e in sandbox.events if e["type"] == "checkout.session.completed")
@@ -158,21 +177,25 @@ def test_a_handler_that_raises_keeps_the_event_failed_and_changes_nothing(
 
     response = deliver(client, evt)
 
-    assert response.status_code == 500
+    assert response.status_code == 200, "stored: its job retries, not Stripe"
     row = session.scalars(select(StripeEvent)).one()
     assert row.outcome is EventOutcome.FAILED
     assert row.error == "GatewayError: Stripe refused while fetching a subscription"
+    assert row.attempts == 1
     assert _count(session, MonthlyDonation) == 0
     assert _count(session, Supporter) == 0, "the handler's own writes were rolled back"
     assert _count(session, StripeCustomer) == 0
+    assert _job(session, evt).status is JobStatus.FAILED
 
     sandbox.state.clear_fault()
-    retried = deliver(client, evt)
+    redelivered = deliver(client, evt)
+    assert (redelivered.status_code, redelivered.json["duplicate"]) == (200, True)
+    assert drain_jobs(app) == 0, "the retry waits for its backoff"
+    assert drain_jobs(app, clock=later()) == 1
 
-    assert retried.status_code == 200
-    assert retried.json["outcome"] == "applied"
     session.refresh(row)
     assert (row.outcome, row.error, row.attempts) == (EventOutcome.APPLIED, None, 2)
+    assert _job(session, evt).status is JobStatus.DONE
     assert _count(session, MonthlyDonation) == 1
     assert _count(session, Supporter) == 1
 
@@ -182,14 +205,17 @@ def test_staff_replay_applies_a_failed_event(
 ) -> None:
     evt = _monthly_checkout_completed(sandbox, app.extensions["settings"])
     _stripe_down(sandbox)
-    assert deliver(client, evt).status_code == 500
+    assert deliver(client, evt).status_code == 200
     sandbox.state.clear_fault()
     row = session.scalars(select(StripeEvent)).one()
     assert row.outcome is EventOutcome.FAILED
 
     outcome = replay_event(session, row, app.extensions["settings"])
 
-    assert outcome is EventOutcome.APPLIED
+    assert outcome is EventOutcome.PENDING
+    assert _count(session, MonthlyDonation) == 0, "queued, not applied in the request"
+    assert drain_jobs(app) == 1, "due at once, not after its backoff"
+    assert outcome_of(session, evt) is EventOutcome.APPLIED
     assert _count(session, MonthlyDonation) == 1
     # Replaying an applied event is a no-op.
     assert replay_event(session, row, app.extensions["settings"]) is EventOutcome.APPLIED
@@ -229,7 +255,7 @@ def _post(url: str, payload: bytes, header: str) -> int:
 
 
 def test_concurrent_duplicate_deliveries_have_one_effect_and_all_get_2xx(
-    live_service: LiveServer, engine: Engine
+    live_app: Flask, live_service: LiveServer, engine: Engine
 ) -> None:
     payload = body_of(event("checkout.session.completed", one_off_session(amount=2000)))
     header = sign(payload)
@@ -247,7 +273,10 @@ def test_concurrent_duplicate_deliveries_have_one_effect_and_all_get_2xx(
         thread.join()
 
     assert statuses == [200] * 8
+    drain_jobs(live_app, threads=4)
     with Session(engine) as session:
+        kinds = session.scalars(select(Job.kind).where(Job.key.startswith("stripe-event:")))
+        assert list(kinds) == ["ledger.apply-stripe-event"], "one event, one job"
         assert _count(session, StripeEvent) == 1
         assert _count(session, Donation) == 1
         assert _count(session, Supporter) == 1
@@ -255,14 +284,15 @@ def test_concurrent_duplicate_deliveries_have_one_effect_and_all_get_2xx(
         assert (row.outcome, row.attempts) == (EventOutcome.APPLIED, 1)
 
 
-def test_a_crash_over_http_is_committed_as_failed_and_a_redelivery_applies_it_once(
+def test_a_failure_over_http_is_committed_as_failed_and_its_retry_applies_it_once(
     live_app: Flask, live_service: LiveServer, engine: Engine, sandbox: SandboxServer
 ) -> None:
     evt = _monthly_checkout_completed(sandbox, live_app.extensions["settings"])
     payload = body_of(evt)
     _stripe_down(sandbox)
 
-    assert _post(live_service.url, payload, sign(payload)) == 500
+    assert _post(live_service.url, payload, sign(payload)) == 200
+    drain_jobs(live_app)
     with Session(engine) as session:
         row = session.scalars(select(StripeEvent)).one()
         assert row.outcome is EventOutcome.FAILED
@@ -273,6 +303,7 @@ def test_a_crash_over_http_is_committed_as_failed_and_a_redelivery_applies_it_on
     sandbox.state.clear_fault()
     assert _post(live_service.url, payload, sign(payload)) == 200
     assert _post(live_service.url, payload, sign(payload)) == 200
+    drain_jobs(live_app, threads=4, clock=later())
     with Session(engine) as session:
         row = session.scalars(select(StripeEvent)).one()
         assert (row.outcome, row.attempts) == (EventOutcome.APPLIED, 2)
@@ -309,6 +340,8 @@ def test_a_gifts_different_events_delivered_all_at_once_settle_correctly(
             for index in retried:
                 body, headers = bodies[index]
                 assert _post(server.url, body, headers["Stripe-Signature"]) == 200
+            # Workers apply them concurrently, in whatever order they claim them.
+            assert drain_jobs(app, threads=4) >= len(bodies)
 
         with Session(engine) as session:
             assert _count(session, StripeEvent) == len(bodies)
@@ -322,3 +355,90 @@ def test_a_gifts_different_events_delivered_all_at_once_settle_correctly(
     finally:
         app.extensions["database"]["engine"].dispose()
         truncate_all(engine)
+
+
+def test_a_poison_event_is_dead_after_ten_tries_and_the_others_keep_flowing(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    # Ours, paid, and an amount no handler can read: every try fails the same way.
+    poison = event("checkout.session.completed", one_off_session() | {"amount_total": "lots"})
+    assert deliver(client, poison, check_contract=False).status_code == 200
+
+    for tries in range(2, 11):
+        good = event("checkout.session.completed", one_off_session(amount=100 * tries))
+        deliver(client, good)
+        assert outcome_of(session, good) is EventOutcome.APPLIED
+        # Each retry is due only after its backoff (at most an hour): a worker whose clock
+        # reads 2 hours further on each time makes one try.
+        drain_jobs(app, clock=later(timedelta(hours=2 * tries)))
+
+    job = _job(session, poison)
+    assert (job.status, job.attempts) == (JobStatus.DEAD, 10)
+    assert job.last_error is not None and job.last_error.startswith("ValueError")
+    row = session.scalars(
+        select(StripeEvent).where(StripeEvent.stripe_event_id == poison["id"])
+    ).one()
+    assert (row.outcome, row.attempts) == (EventOutcome.FAILED, 10)
+    assert row.error == job.last_error
+    assert _count(session, Donation) == 9
+    drain_jobs(app, clock=later(timedelta(hours=40)))
+    session.refresh(job)
+    assert (job.status, job.attempts) == (JobStatus.DEAD, 10), "dead stays dead"
+
+    # Staff see it at /staff/jobs; a retry there (or a replay) runs it again.
+    assert replay_event(session, row, app.extensions["settings"]) is EventOutcome.PENDING
+    assert _job(session, poison).status is JobStatus.QUEUED
+
+
+def test_the_replay_command_queues_failed_events_for_the_worker(
+    app: Flask, client: FlaskClient, session: Session, sandbox: SandboxServer
+) -> None:
+    evt = _monthly_checkout_completed(sandbox, app.extensions["settings"])
+    _stripe_down(sandbox)
+    deliver(client, evt)
+    sandbox.state.clear_fault()
+    assert outcome_of(session, evt) is EventOutcome.FAILED
+    runner = app.test_cli_runner()
+
+    refused = runner.invoke(args=["replay-events", "evt_nobody"])
+    assert refused.exit_code != 0 and "no such event in the inbox: evt_nobody" in refused.output
+    result = runner.invoke(args=["replay-events", "--failed"])
+
+    assert result.exit_code == 0, result.output
+    assert f"{evt['id']} (checkout.session.completed): pending" in result.output
+    assert "1 queued for the worker" in result.output
+    assert outcome_of(session, evt) is EventOutcome.PENDING
+    drain_jobs(app)
+    assert outcome_of(session, evt) is EventOutcome.APPLIED
+    assert _count(session, MonthlyDonation) == 1
+
+
+def test_the_endpoint_stores_and_queues_without_calling_stripe_or_applying(
+    app: Flask, client: FlaskClient, session: Session, sandbox: SandboxServer
+) -> None:
+    evt = _monthly_checkout_completed(sandbox, app.extensions["settings"])
+    calls_before = len(sandbox.state.exchanges)
+
+    response = deliver(client, evt, drain=False)
+
+    assert response.status_code == 200
+    assert response.json == {
+        "received": True,
+        "event": evt["id"],
+        "outcome": "pending",
+        "duplicate": False,
+    }
+    assert len(sandbox.state.exchanges) == calls_before, "no Stripe call in the request"
+    row = session.scalars(select(StripeEvent)).one()
+    assert (row.outcome, row.attempts, row.processed_at) == (EventOutcome.PENDING, 0, None)
+    job = _job(session, evt)
+    assert (job.kind, job.status, job.payload) == (
+        "ledger.apply-stripe-event",
+        JobStatus.QUEUED,
+        {"event": evt["id"]},
+    )
+    assert _count(session, Supporter) == 0, "nothing applied in the request"
+    # The worker applies it, calling Stripe then.
+    drain_jobs(app)
+    assert outcome_of(session, evt) is EventOutcome.APPLIED
+    assert len(sandbox.state.exchanges) > calls_before

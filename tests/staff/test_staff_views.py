@@ -16,6 +16,7 @@ from service.core.jobs import Job, JobStatus, enqueue
 from service.core.models import utcnow
 from service.ledger.models import EventOutcome, MonthlyStatus, StripeEvent
 from service.staff.models import StaffRole, StaffUser
+from tests.conftest import drain_jobs
 from tests.staff import factories
 from tests.staff.helpers import arranged, csrf_token, sign_in, token_from
 
@@ -332,7 +333,10 @@ def test_the_event_inbox_lists_failures_and_an_admin_replays_one(
             received_at=utcnow() - timedelta(days=2),
         )
         dead = factories.stripe_event(
-            session, stripe_event_id="evt_dead", received_at=utcnow() - timedelta(days=4)
+            session,
+            stripe_event_id="evt_dead",
+            received_at=utcnow() - timedelta(days=4),
+            attempts=10,
         )
     # The inbox opens on what needs attention: failures and what was applied recently.
     body = client.get("/staff/events").get_data(as_text=True)
@@ -360,6 +364,11 @@ def test_the_event_inbox_lists_failures_and_an_admin_replays_one(
     token = csrf_token(body)
     response = client.post(f"/staff/events/{failed.id}/replay", data={"csrf_token": token})
     assert response.status_code == 302
+    with arranged(app) as session:
+        queued = session.get(StripeEvent, failed.id)
+        assert queued is not None and queued.outcome is EventOutcome.PENDING
+    # A worker applies it (the replay queued its job).
+    drain_jobs(app)
     with arranged(app) as session:
         replayed = session.get(StripeEvent, failed.id)
         assert replayed is not None

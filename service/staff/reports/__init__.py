@@ -31,6 +31,7 @@ from service.staff.reports.funnel import (
     two_proportion_p_value,
 )
 from service.staff.reports.lists import (
+    DEAD_AFTER_ATTEMPTS,
     INBOX_VIEWS,
     PAGE_SIZE,
     RECENT_APPLIED_HOURS,
@@ -78,6 +79,7 @@ from service.staff.reports.revenue import (
 )
 
 __all__ = [
+    "DEAD_AFTER_ATTEMPTS",
     "DEFINITIONS",
     "INBOX_VIEWS",
     "MIN_CONVERSIONS_FOR_TEST",

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.appeals import Campaign
+from service.core.jobs import MAX_ATTEMPTS
 from service.ledger import (
     Donation,
     DonationStatus,
@@ -138,24 +139,29 @@ def campaigns_for_staff(session: Session) -> list[Campaign]:
     return list(session.scalars(stmt))
 
 
-# Stripe retries a failed delivery for up to three days; after that only a replay helps.
+# Kept for the inbox's wording: Stripe resends an unacknowledged delivery for three days.
 STRIPE_RETRY_DAYS = 3
+# A failed event is retried by its job with backoff; after this many tries it is dead and
+# only a replay helps (the job mechanism's dead-letter limit).
+DEAD_AFTER_ATTEMPTS = MAX_ATTEMPTS
 # "Recently applied" on the inbox's opening view.
 RECENT_APPLIED_HOURS = 24
-INBOX_VIEWS = ("attention", "failed", "dead", "applied", "ignored")
+INBOX_VIEWS = ("attention", "pending", "failed", "dead", "applied", "ignored")
 
 
 def events_statement(view: str, now: datetime) -> Any:
     """Return the Stripe events of one inbox view, newest first.
 
-    attention (the default): every failed event and those applied in the last day;
-    failed; dead (failed, and past Stripe's retries); applied; ignored.
+    attention (the default): every failed or still pending event and those applied in the
+    last day; pending (stored, waiting for a worker); failed; dead (failed, and past the
+    job's retries); applied; ignored.
     """
     failed = StripeEvent.outcome == EventOutcome.FAILED
-    dead_before = now - timedelta(days=STRIPE_RETRY_DAYS)
+    pending = StripeEvent.outcome == EventOutcome.PENDING
     conditions = {
+        "pending": pending,
         "failed": failed,
-        "dead": and_(failed, StripeEvent.received_at < dead_before),
+        "dead": and_(failed, StripeEvent.attempts >= DEAD_AFTER_ATTEMPTS),
         "applied": StripeEvent.outcome == EventOutcome.APPLIED,
         "ignored": StripeEvent.outcome == EventOutcome.IGNORED,
     }
@@ -163,7 +169,7 @@ def events_statement(view: str, now: datetime) -> Any:
         StripeEvent.outcome == EventOutcome.APPLIED,
         StripeEvent.received_at >= now - timedelta(hours=RECENT_APPLIED_HOURS),
     )
-    condition = conditions.get(view, or_(failed, recent))
+    condition = conditions.get(view, or_(failed, pending, recent))
     return (
         select(StripeEvent)
         .where(condition)

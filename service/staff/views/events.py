@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -39,15 +38,14 @@ def events() -> ResponseReturnValue:
         replay_form=ConfirmForm(),
         pretty=lambda payload: json.dumps(payload, indent=2, sort_keys=True)[:20_000],
         why_ignored=why_ignored,
-        dead_before=now - timedelta(days=reports.STRIPE_RETRY_DAYS),
-        retry_days=reports.STRIPE_RETRY_DAYS,
+        dead_after=reports.DEAD_AFTER_ATTEMPTS,
         recent_hours=reports.RECENT_APPLIED_HOURS,
     )
 
 
 @require_role("admin")
 def replay(event_id: int) -> ResponseReturnValue:
-    """Run a failed event through its handler again."""
+    """Queue a failed event to be applied again by a worker (with fresh tries)."""
     form = ConfirmForm()
     require_valid(form)
     row = db.session.get(StripeEvent, event_id)
@@ -57,5 +55,9 @@ def replay(event_id: int) -> ResponseReturnValue:
         flash(f"Event {row.stripe_event_id} is {row.outcome.value}; only failed events replay.")
         return redirect(url_for("staff.events"))
     outcome = replay_event(db.session, row, settings())
-    flash(f"Replayed {row.stripe_event_id}: {EventOutcome(outcome).value}.", "ok")
+    flash(
+        f"Queued {row.stripe_event_id} to be applied again; it is "
+        f"{EventOutcome(outcome).value} until a worker applies it.",
+        "ok",
+    )
     return redirect(url_for("staff.events"))
