@@ -29,6 +29,10 @@
     var input = variant.querySelector('[data-preview="' + name + '"]');
     return input ? input.value.trim() : "";
   }
+  var currencies = {};
+  try { currencies = JSON.parse(form.getAttribute("data-currencies") || "{}"); } catch (e) { currencies = {}; }
+  // The preview's picker offers each currency's default asks (what readers get without
+  // the variant's own); the variant's own are checked when saving.
   function refresh(variant) {
     var key = variant.querySelector("input[name$='-key']");
     variant.querySelectorAll("[data-preview-host]").forEach(function (host) {
@@ -41,7 +45,7 @@
         show: true, placement: p, campaign: form.getAttribute("data-slug") || "preview",
         variant: (key && key.value) || "preview", heading: fill(copy[0]), body: fill(copy[1]),
         cta: fill(copy[2]), supporters: { count: count, display: supporters }, goal: goal(),
-        currency: form.getAttribute("data-currency") || "eur"
+        currency: form.getAttribute("data-currency") || "eur", currencies: currencies
       });
     });
   }

@@ -10,9 +10,23 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from service.appeals.asks import Asks, asks_from_json
 from service.appeals.decision import CampaignSpec, Copy, VariantSpec, normalise
-from service.appeals.models import AppealCopy, Campaign, CampaignVariant
+from service.appeals.models import AppealCopy, Campaign, CampaignAsk, CampaignVariant
 from service.core.models import utcnow
+
+
+def stored_asks(row: CampaignAsk) -> Asks:
+    """A campaign_asks row as Asks."""
+    return asks_from_json(
+        {
+            "frequencies": row.frequencies,
+            "default_frequency": row.default_frequency,
+            "amounts": row.amounts,
+            "default_amounts": row.default_amounts,
+            "minimum": row.minimum_minor,
+        }
+    )
 
 
 def to_spec(campaign: Campaign) -> CampaignSpec:
@@ -52,6 +66,7 @@ def to_spec(campaign: Campaign) -> CampaignSpec:
                     for copy in variant.copies
                 },
                 translations=_translations(variant),
+                asks={ask.currency: stored_asks(ask) for ask in variant.asks},
             )
             for variant in campaign.variants
         ),
@@ -78,7 +93,8 @@ def load_campaign_specs(session: Session, now: datetime | None = None) -> tuple[
         .options(
             selectinload(Campaign.variants)
             .selectinload(CampaignVariant.copies)
-            .selectinload(AppealCopy.translations)
+            .selectinload(AppealCopy.translations),
+            selectinload(Campaign.variants).selectinload(CampaignVariant.asks),
         )
         .order_by(Campaign.priority.desc(), Campaign.slug)
     ).all()

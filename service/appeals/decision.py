@@ -8,11 +8,12 @@ easy to test exhaustively. Reader state lives in the reader's browser, never wit
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final, Literal
+from typing import Any, Final, Literal
+
+from service.appeals.social_proof import fill
 
 # Where a box can go, and the format each place belongs to: the inline boxes above and
 # below the story, a sticky banner at the bottom of the screen, a button in the header.
@@ -84,6 +85,9 @@ class VariantSpec:
     copies: Mapping[str, Copy] = field(default_factory=dict)
     # Per language, per placement: the copy staff translated (others fall back).
     translations: Mapping[str, Mapping[str, Copy]] = field(default_factory=dict)
+    # The asks staff set per currency (service.appeals.asks.Asks, kept out of the
+    # decision's imports); a currency left out offers its defaults.
+    asks: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -325,9 +329,9 @@ def shown_appeal(
         reason = "goal_thank_you"
     goal_text = (number or exact_count)(goal) if goal is not None else ""
     filled = Copy(
-        heading=fill(copy.heading, shown_count, goal_text),
-        body=fill(copy.body, shown_count, goal_text),
-        cta=fill(copy.cta, shown_count, goal_text),
+        heading=fill(copy.heading, shown_count, goal_text, count=supporter_count),
+        body=fill(copy.body, shown_count, goal_text, count=supporter_count),
+        cta=fill(copy.cta, shown_count, goal_text, count=supporter_count),
     )
     return AppealDecision(
         show=True,
@@ -340,25 +344,6 @@ def shown_appeal(
         supporters=supporter_count,
         supporters_display=shown_count,
     )
-
-
-_PLACEHOLDER = re.compile(r"(^|[.!?]\s+)?\{(supporters|goal)\}")
-
-
-def fill(text: str, supporters: str, goal: str) -> str:
-    """Replace the {supporters} and {goal} placeholders (and nothing else) in copy.
-
-    A value that starts a sentence is capitalised ("over 5,400" -> "Over 5,400").
-    """
-    values = {"supporters": supporters, "goal": goal}
-
-    def replace(match: re.Match[str]) -> str:
-        value = values[match.group(2)]
-        if match.group(1) is not None:
-            return match.group(1) + value[:1].upper() + value[1:]
-        return value
-
-    return _PLACEHOLDER.sub(replace, text)
 
 
 def bucket_of(reader_id: str, campaign_slug: str, total_weight: int) -> int:

@@ -18,6 +18,7 @@ import nh3
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.appeals.asks import Asks, asks_problems, ordered_frequencies
 from service.appeals.decision import (
     DEVICES,
     DONOR_STATES,
@@ -27,7 +28,15 @@ from service.appeals.decision import (
     REFERRERS,
     normalise,
 )
-from service.appeals.models import AppealCopy, Campaign, CampaignVariant, GoalBehaviour, Placement
+from service.appeals.models import (
+    AppealCopy,
+    Campaign,
+    CampaignAsk,
+    CampaignVariant,
+    GoalBehaviour,
+    Placement,
+)
+from service.core.settings import CurrencyLimits
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 SLUG_HINT = "use lowercase letters, digits and hyphens (up to 80)"
@@ -55,6 +64,8 @@ class VariantInput:
     key: str
     weight: int = 1
     copies: Mapping[str, CopyInput] = field(default_factory=dict)
+    # Asks per currency (amounts in minor units); a currency left out offers its defaults.
+    asks: Mapping[str, Asks] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,8 +99,14 @@ class CampaignInput:
     donor_states: Sequence[str] = ()
 
 
-def check_campaign_input(data: CampaignInput) -> None:
-    """Raise CampaignError naming every field that cannot be saved."""
+def check_campaign_input(
+    data: CampaignInput, limits: Mapping[str, CurrencyLimits] | None = None
+) -> None:
+    """Raise CampaignError naming every field that cannot be saved.
+
+    With the currencies' `limits`, asks outside them are refused (without, only asks'
+    shape is checked: for seeds and tests that name no settings).
+    """
     errors: dict[str, str] = {}
     if not SLUG_PATTERN.match(data.slug):
         errors["slug"] = SLUG_HINT
@@ -147,15 +164,24 @@ def check_campaign_input(data: CampaignInput) -> None:
                 errors[f"{prefix}.{placement}"] = "use " + ", ".join(PLACEMENTS)
             elif not (copy.heading.strip() and copy.body.strip() and copy.cta.strip()):
                 errors[f"{prefix}.{placement}"] = "heading, body and call to action are needed"
+        for currency, asks in variant.asks.items():
+            if limits is None:
+                problems = asks_problems(asks, currency, CurrencyLimits(1, 10**12))
+            else:
+                problems = asks_problems(asks, currency, limits.get(currency))
+            if problems:
+                errors[f"{prefix}.asks.{currency}"] = "; ".join(problems)
     if data.variants and sum(max(v.weight, 0) for v in data.variants) == 0:
         errors["variants"] = "at least one variant needs a weight above zero"
     if errors:
         raise CampaignError(errors)
 
 
-def create_campaign(session: Session, data: CampaignInput) -> Campaign:
+def create_campaign(
+    session: Session, data: CampaignInput, limits: Mapping[str, CurrencyLimits] | None = None
+) -> Campaign:
     """Add a campaign with its variants and copy; flush, never commit."""
-    check_campaign_input(data)
+    check_campaign_input(data, limits)
     if session.scalar(select(Campaign.id).where(Campaign.slug == data.slug)) is not None:
         raise CampaignError({"slug": "another campaign already uses this slug"})
     campaign = Campaign(slug=data.slug)
@@ -165,9 +191,14 @@ def create_campaign(session: Session, data: CampaignInput) -> Campaign:
     return campaign
 
 
-def update_campaign(session: Session, campaign: Campaign, data: CampaignInput) -> Campaign:
+def update_campaign(
+    session: Session,
+    campaign: Campaign,
+    data: CampaignInput,
+    limits: Mapping[str, CurrencyLimits] | None = None,
+) -> Campaign:
     """Replace a campaign's settings, variants and copy; flush, never commit."""
-    check_campaign_input(data)
+    check_campaign_input(data, limits)
     if data.slug != campaign.slug:
         clash = session.scalar(
             select(Campaign.id).where(Campaign.slug == data.slug, Campaign.id != campaign.id)
@@ -226,6 +257,24 @@ def _apply(session: Session, campaign: Campaign, data: CampaignInput) -> None:
             if row not in variant.copies:
                 variant.copies.append(row)
             row.heading, row.body, row.cta = text.heading, text.body, text.cta
+        _apply_asks(variant, item.asks)
+
+
+def _apply_asks(variant: CampaignVariant, asks: Mapping[str, Asks]) -> None:
+    rows = {row.currency: row for row in variant.asks}
+    for currency, row in rows.items():
+        if currency not in asks:
+            variant.asks.remove(row)
+    for currency, wanted in asks.items():
+        row = rows.get(currency) or CampaignAsk(currency=currency)
+        if row not in variant.asks:
+            variant.asks.append(row)
+        frequencies = ordered_frequencies(wanted.frequencies)
+        row.frequencies = list(frequencies)
+        row.default_frequency = wanted.default_frequency
+        row.amounts = {f: list(wanted.amounts.get(f, ())) for f in frequencies}
+        row.default_amounts = {f: wanted.default_amounts.get(f) for f in frequencies}
+        row.minimum_minor = wanted.minimum
 
 
 def _labels(values: Sequence[str]) -> list[str]:
@@ -297,13 +346,19 @@ def sanitise_campaign_input(data: CampaignInput) -> CampaignInput:
                 key=variant.key,
                 weight=variant.weight,
                 copies={p: _plain_copy(c) for p, c in variant.copies.items()},
+                asks=variant.asks,
             )
             for variant in data.variants
         ],
     )
 
 
-def save_campaign(session: Session, campaign: Campaign | None, data: CampaignInput) -> Campaign:
+def save_campaign(
+    session: Session,
+    campaign: Campaign | None,
+    data: CampaignInput,
+    limits: Mapping[str, CurrencyLimits] | None = None,
+) -> Campaign:
     """Create or update a campaign from staff input, copy sanitised; flush, never commit.
 
     Raises CampaignError (a message per field) when it cannot be saved,
@@ -311,5 +366,5 @@ def save_campaign(session: Session, campaign: Campaign | None, data: CampaignInp
     """
     clean = sanitise_campaign_input(data)
     if campaign is None:
-        return create_campaign(session, clean)
-    return update_campaign(session, campaign, clean)
+        return create_campaign(session, clean, limits)
+    return update_campaign(session, campaign, clean, limits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -17,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.core.models import Base, stored_enum, utcnow
+from service.core.models import Base, currency_check, stored_enum, utcnow
 
 
 class Placement(enum.StrEnum):
@@ -106,6 +107,9 @@ class CampaignVariant(Base):
     copies: Mapped[list[AppealCopy]] = relationship(
         back_populates="variant", cascade="all, delete-orphan"
     )
+    asks: Mapped[list[CampaignAsk]] = relationship(
+        back_populates="variant", cascade="all, delete-orphan", order_by="CampaignAsk.currency"
+    )
 
 
 class AppealCopy(Base):
@@ -146,6 +150,41 @@ class AppealCopyTranslation(Base):
     cta: Mapped[str] = mapped_column(String(80))
 
     copy: Mapped[AppealCopy] = relationship(back_populates="translations")
+
+
+class CampaignAsk(Base):
+    """The asks one variant sets in one currency (no row: the currency's defaults).
+
+    Amounts are minor units; `amounts` and `default_amounts` are keyed by frequency.
+    """
+
+    __tablename__ = "campaign_asks"
+    __table_args__ = (
+        UniqueConstraint("variant_id", "currency", name="uq_campaign_asks_variant_currency"),
+        CheckConstraint("minimum_minor > 0", name="minimum_positive"),
+        currency_check(),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("campaign_variants.id", ondelete="CASCADE"))
+    currency: Mapped[str] = mapped_column(String(3))
+    frequencies: Mapped[list[str]] = mapped_column(default=list)
+    default_frequency: Mapped[str] = mapped_column(String(10))
+    amounts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    default_amounts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    minimum_minor: Mapped[int] = mapped_column(BigInteger)
+
+    variant: Mapped[CampaignVariant] = relationship(back_populates="asks")
+
+
+class CountryCurrency(Base):
+    """Staff's country -> currency map (no rows: the defaults in service.appeals.currency)."""
+
+    __tablename__ = "country_currencies"
+    __table_args__ = (currency_check(),)
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
 
 
 class AppealCounter(Base):

@@ -119,6 +119,9 @@ class CheckoutAttempt(Base):
     __tablename__ = "checkout_attempts"
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint(
+            "fee_cover_minor >= 0 AND fee_cover_minor < amount_minor", name="fee_cover_in_amount"
+        ),
         currency_check(),
         Index("ix_checkout_attempts_campaign_created", "campaign", "created_at"),
         # The staff funnel counts attributed checkouts by date: an index-only scan.
@@ -137,6 +140,8 @@ class CheckoutAttempt(Base):
     )
     frequency: Mapped[Frequency] = mapped_column(stored_enum(Frequency, "frequency"))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # Of amount_minor, what the reader added to cover the processing fee (0: none).
+    fee_cover_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     email: Mapped[str | None] = mapped_column(String(320))
     campaign: Mapped[str | None] = mapped_column(String(80))

@@ -15,7 +15,6 @@ from wtforms import (  # type: ignore[import-untyped]
     IntegerField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -28,7 +27,6 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     Regexp,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget  # type: ignore[import-untyped]
 
 from service.appeals import (
     SLUG_HINT,
@@ -39,6 +37,8 @@ from service.appeals import (
 )
 from service.readers import HEADING_MAX, INTRO_MAX
 from service.staff.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from service.staff.asks_form import AsksForm
+from service.staff.checkboxes import CheckboxesField
 from service.staff.models import StaffRole
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -129,13 +129,6 @@ class ChangeRoleForm(FlaskForm):  # type: ignore[misc]
     role = SelectField("Role", choices=ROLE_CHOICES)
 
 
-class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
-    """A multiple choice shown as checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class VariantForm(Form):  # type: ignore[misc]
     """One A/B variant; nested in CampaignForm, which carries the CSRF token."""
 
@@ -163,6 +156,7 @@ class VariantForm(Form):  # type: ignore[misc]
     header_heading = StringField("Heading", validators=[Length(max=200)])
     header_body = TextAreaField("Body", validators=[Length(max=2000)])
     header_cta = StringField("Button", validators=[Length(max=80)])
+    asks = FieldList(FormField(AsksForm), min_entries=0, max_entries=10)
 
     def validate_key(self, field: Any) -> None:
         written = any(

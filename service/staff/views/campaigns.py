@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service.appeals import (
+    Asks,
     Campaign,
     CampaignError,
     CampaignInput,
@@ -17,7 +18,9 @@ from service.appeals import (
     Placement,
     VariantInput,
     invalidate_campaign_cache,
+    offer_of,
     save_campaign,
+    stored_asks,
     versioned_widget_url,
 )
 from service.core.extensions import db
@@ -25,6 +28,7 @@ from service.core.models import utcnow
 from service.ledger import display_count
 from service.staff import reports
 from service.staff.accounts import require_role
+from service.staff.asks_form import asks_entries, asks_from_entry
 from service.staff.forms import PLACEMENT_LABELS, CampaignForm
 from service.staff.views.common import settings
 
@@ -90,12 +94,14 @@ def _fill_form(form: CampaignForm, campaign: Campaign) -> None:
             data[f"{placement}_heading"] = copy.heading
             data[f"{placement}_body"] = copy.body
             data[f"{placement}_cta"] = copy.cta
+        stored = {ask.currency: stored_asks(ask) for ask in variant.asks}
+        data["asks"] = asks_entries(settings(), stored)
         form.variants.append_entry(data)
 
 
 def _add_blank_variant(form: CampaignForm) -> None:
     if len(form.variants.entries) < form.variants.max_entries:
-        form.variants.append_entry({"weight": 1})
+        form.variants.append_entry({"weight": 1, "asks": asks_entries(settings(), {})})
 
 
 def _naive(value: datetime | None) -> datetime | None:
@@ -107,7 +113,9 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _input_from_form(form: CampaignForm, slug: str) -> CampaignInput:
+    """The campaign as typed; asks that are not amounts raise CampaignError."""
     variants = []
+    problems: dict[str, str] = {}
     for entry in form.variants.entries:
         sub = entry.form
         if not sub.key.data or sub.remove.data:
@@ -120,7 +128,16 @@ def _input_from_form(form: CampaignForm, slug: str) -> CampaignInput:
             ]
             if all(parts):
                 copies[placement.value] = CopyInput(*parts)
-        variants.append(VariantInput(sub.key.data, sub.weight.data or 0, copies))
+        asks: dict[str, Asks] = {}
+        for asks_entry in sub.asks.entries:
+            currency, parsed, problem = asks_from_entry(asks_entry.form)
+            if problem:
+                problems[f"variants.{sub.key.data}.asks.{currency}"] = problem
+            elif parsed is not None:
+                asks[currency] = parsed
+        variants.append(VariantInput(sub.key.data, sub.weight.data or 0, copies, asks))
+    if problems:
+        raise CampaignError(problems)
     return CampaignInput(
         name=form.name.data,
         slug=slug,
@@ -158,12 +175,17 @@ def _edit_campaign(campaign: Campaign | None) -> ResponseReturnValue:
             _add_blank_variant(form)
         else:
             # A new campaign starts with one variant "a"; more can be added after saving.
-            form.variants.entries[0].form.key.data = "a"
+            while form.variants.entries:
+                form.variants.pop_entry()
+            form.variants.append_entry(
+                {"key": "a", "weight": 1, "asks": asks_entries(settings(), {})}
+            )
     errors: dict[str, str] = {}
     if form.validate_on_submit():
         slug = campaign.slug if campaign is not None else form.slug.data
         try:
-            saved = save_campaign(db.session, campaign, _input_from_form(form, slug))
+            data = _input_from_form(form, slug)
+            saved = save_campaign(db.session, campaign, data, settings().currency_limits)
         except CampaignError as exc:
             errors = exc.errors
         else:
@@ -182,6 +204,8 @@ def _edit_campaign(campaign: Campaign | None) -> ResponseReturnValue:
         supporters_display=display_count(count.count),
         supporters_count=count.count,
         currency=settings().default_currency,
+        # The preview's amount picker offers what readers get: every currency's asks.
+        currencies=offer_of(settings(), {}).currencies(),
         placement_labels=PLACEMENT_LABELS,
         # The preview is the widget itself, at its immutable URL.
         widget_url=versioned_widget_url(),
