@@ -9,8 +9,18 @@
     try { window.localStorage.setItem("rc_pass", thanks.dataset.supporterPass); } catch (e) { /* private mode */ }
   }
 
+  // The currency switch works as a plain GET form; with JavaScript a choice applies at once.
+  var switcher = document.querySelector("[data-currency-switch]");
+  if (switcher) {
+    var switchButton = switcher.querySelector("[data-currency-button]");
+    if (switchButton) { switchButton.hidden = true; }
+    switcher.querySelector("select").addEventListener("change", function () { switcher.submit(); });
+  }
+
   var form = document.querySelector("[data-give-form]");
   if (!form) { return; }
+  var cover = form.querySelector("[data-cover-fees]");
+  var coverLabel = form.querySelector("[data-fee-label]");
   var status = form.querySelector("[data-form-status]");
   var amountError = form.querySelector("[data-amount-error]");
   var custom = form.querySelector("#custom-amount");
@@ -78,11 +88,20 @@
     amountError.hidden = !message;
     if (message) { custom.setAttribute("aria-invalid", "true"); } else { custom.removeAttribute("aria-invalid"); }
   }
+  // The same sum as service/core/money.py fee_cover: the total after the fee is the gift.
+  function feeCover(amount) {
+    if (!cover || !(amount > 0)) { return 0; }
+    var bp = parseInt(cover.dataset.feeBp, 10), fixed = parseInt(cover.dataset.feeFixed, 10);
+    return Math.ceil((amount + fixed) * 10000 / (10000 - bp)) - amount;
+  }
   function refresh() {
     var amount = chosenAmount();
     var ok = amount !== null && !problem();
+    var fee = ok ? feeCover(amount) : 0;
+    if (cover && coverLabel && ok) { coverLabel.textContent = text("labelCover", label(fee)); }
+    var total = ok && cover && cover.checked ? amount + fee : amount;
     var kind = { monthly: "labelMonthly", annual: "labelAnnual" }[frequency()] || "labelOnce";
-    button.textContent = ok ? text(kind, label(amount)) : idle;
+    button.textContent = ok ? text(kind, label(total)) : idle;
   }
 
   form.addEventListener("change", function (event) {

@@ -14,9 +14,6 @@
   var DAY = 864e5;
   var PLACES = ["top", "bottom", "banner", "header"];
   var FORMAT_OF = { top: "inline", bottom: "inline", banner: "banner", header: "header" };
-  // Minor units, as on /support: €5/€10/€20 and, in zero-decimal currencies, ¥500/¥1,000/¥2,000.
-  var PRESETS = { monthly: [500, 1000, 2000], one_off: [1000, 2500, 5000] };
-  var DEFAULT_PRESET = { monthly: 1000, one_off: 2500 };
   var store = openStore();
   var base, currency = "eur", digits = 2, dismissDays = 7, uid = 0;
 
@@ -279,6 +276,10 @@
     "input[type=number]{width:7em;min-height:44px;box-sizing:border-box;padding:.4em;" +
     "border:2px solid #8795a1;border-radius:4px;font-size:16px}" +
     ".err{color:#a3161b;font-weight:600}.err:empty{display:none}" +
+    "select{min-height:44px;margin:0 0 .5em;padding:.3em .5em;border:2px solid #8795a1;border-radius:4px;" +
+    "background:#fff;font:inherit;display:block}.cover{display:block;margin:0 0 .8em;cursor:pointer}" +
+    ".cover input{position:static;opacity:1;width:auto;height:auto;margin:0 .4em 0 0}" +
+    "[hidden]{display:none!important}" +
     "@container (max-width:480px){.box{padding:1em 2.8em 1em 1em}h2{font-size:1.15em}" +
     ".cta,.go{width:100%}}" +
     "@media (prefers-reduced-motion:no-preference){.box{animation:rc-in .35s ease-out}}" +
@@ -329,57 +330,125 @@
     ]);
   }
 
+
+  // The reader's currency: their own choice, else their country's, else the site's.
+  function readerCurrency(currencies, countries, country) {
+    var chosen = store.getItem("rc_currency");
+    if (chosen && currencies[chosen]) return chosen;
+    var mapped = countries[String(country || "").toUpperCase()];
+    return mapped && currencies[mapped] ? mapped : currency;
+  }
+  // What this answer's variant offers in a currency: its own asks, else the defaults.
+  function asksIn(answer, code) {
+    var own = (answer.asks || {})[code];
+    var known = (answer.currencies || {})[code];
+    return own || (known && known.asks) || null;
+  }
+  // The same sum as service/core/money.py fee_cover: after the fee, the whole gift arrives.
+  function feeCover(amount, fee) {
+    if (!fee || !(amount > 0)) return 0;
+    return Math.ceil((amount + fee.fixed) * 10000 / (10000 - fee.bp)) - amount;
+  }
+
   function picker(answer, id) {
-    var frequency = "monthly";
+    var currencies = answer.currencies || {};
+    var codes = Object.keys(currencies);
+    currency = readerCurrency(currencies, answer.countries || {}, answer.country);
+    if (currencies[currency]) digits = currencies[currency].digits;
+    var asks = asksIn(answer, currency), frequency = asks ? asks.default_frequency : "monthly";
     var err = el("p", { "class": "err", role: "alert" });
     var amounts = el("div", { "class": "opts" });
+    var freqs = el("div", { "class": "opts" });
     var custom = el("input", {
       type: "number", inputmode: "decimal", min: "1", step: digits ? "0.01" : "1", id: id + "-other",
       "aria-label": gettext("Other amount in %(currency)s", { currency: currency.toUpperCase() }),
       placeholder: gettext("Other")
     });
+    var coverBox = el("input", { type: "checkbox", id: id + "-cover" });
+    var coverText = el("span");
+    var cover = el("label", { "class": "cover", "for": id + "-cover" }, [coverBox, coverText]);
     var go = el("button", { type: "submit", "class": "go", text: gettext("Continue to payment") });
-    var freqs = el("div", { "class": "opts" }, [["monthly", gettext("Monthly")], ["one_off", gettext("Once-off")]].map(function (f) {
-      return el("label", {}, [
-        el("input", {
-          type: "radio", name: id + "-f", value: f[0], checked: f[0] === frequency ? "" : false,
-          onchange: function () { frequency = f[0]; fillAmounts(); }
-        }),
-        el("span", { text: f[1] })
-      ]);
+    var picked = el("select", {
+      id: id + "-cur", "aria-label": gettext("Currency"), hidden: codes.length > 1 ? false : "",
+      onchange: function () {
+        if (!currencies[picked.value]) return;
+        currency = picked.value;
+        digits = currencies[currency].digits;
+        store.setItem("rc_currency", currency);
+        asks = asksIn(answer, currency);
+        if (asks && asks.frequencies.indexOf(frequency) < 0) frequency = asks.default_frequency;
+        custom.setAttribute("aria-label", gettext("Other amount in %(currency)s", { currency: currency.toUpperCase() }));
+        custom.setAttribute("step", digits ? "0.01" : "1");
+        fillFrequencies();
+        fillAmounts();
+      }
+    }, codes.map(function (code) {
+      return el("option", { value: code, text: code.toUpperCase(), selected: code === currency ? "" : false });
     }));
+    function fillFrequencies() {
+      while (freqs.firstChild) freqs.removeChild(freqs.firstChild);
+      ((asks && asks.frequencies) || []).forEach(function (f) {
+        freqs.appendChild(el("label", {}, [
+          el("input", {
+            type: "radio", name: id + "-f", value: f, checked: f === frequency ? "" : false,
+            onchange: function () { frequency = f; fillAmounts(); }
+          }),
+          el("span", { text: ({ monthly: gettext("Monthly"), annual: gettext("Yearly"), one_off: gettext("Once-off") })[f] || f })
+        ]));
+      });
+    }
+    function chosenAmount() {
+      var checked = amounts.querySelector("input:checked");
+      return checked ? Number(checked.value) : Math.round(parseFloat(custom.value) * factor());
+    }
+    function fillCover() {
+      var fee = currencies[currency] && currencies[currency].fee, amount = chosenAmount();
+      cover.hidden = !(fee && amount > 0);
+      if (!cover.hidden) coverText.textContent = " " + gettext("Add %(amount)s to cover the processing fees", { amount: money(feeCover(amount, fee)) });
+    }
     function fillAmounts() {
       while (amounts.firstChild) amounts.removeChild(amounts.firstChild);
-      PRESETS[frequency].forEach(function (minor) {
+      var list = (asks && asks.amounts[frequency]) || [];
+      var preset = asks && asks.default_amounts[frequency];
+      list.forEach(function (minor) {
         amounts.appendChild(el("label", {}, [
           el("input", {
             type: "radio", name: id + "-a", value: String(minor),
-            checked: minor === DEFAULT_PRESET[frequency] ? "" : false,
-            onchange: function () { custom.value = ""; }
+            checked: minor === preset ? "" : false,
+            onchange: function () { custom.value = ""; fillCover(); }
           }),
           el("span", { text: money(minor) })
         ]));
       });
       amounts.appendChild(custom);
+      fillCover();
     }
     custom.addEventListener("input", safe(function () {
-      if (!custom.value) return;
-      var checked = amounts.querySelector("input:checked");
-      if (checked) checked.checked = false;
+      if (custom.value) {
+        var checked = amounts.querySelector("input:checked");
+        if (checked) checked.checked = false;
+      }
+      fillCover();
     }));
+    fillFrequencies();
     fillAmounts();
     var form = el("form", { "class": "picker", id: id, hidden: "", novalidate: "" }, [
       el("fieldset", {}, [el("legend", { text: gettext("How often?") }), freqs]),
       el("fieldset", {}, [el("legend", { text: gettext("Amount") }), amounts]),
-      err, go
+      picked, cover, err, go
     ]);
     form.addEventListener("submit", safe(function (event) {
       event.preventDefault();
       var checked = amounts.querySelector("input:checked");
-      var amount = checked ? Number(checked.value) : Math.round(parseFloat(custom.value) * factor());
+      var amount = chosenAmount();
       if (!(amount > 0)) {
         err.textContent = gettext("Please choose or enter an amount.");
         (checked || custom).focus();
+        return;
+      }
+      if (asks && amount < asks.minimum) {
+        err.textContent = gettext("The smallest gift here is %(amount)s.", { amount: money(asks.minimum) });
+        custom.focus();
         return;
       }
       err.textContent = "";
@@ -389,7 +458,7 @@
       var body = JSON.stringify({
         frequency: frequency, amount: amount, currency: currency,
         campaign: answer.campaign, variant: answer.variant, placement: answer.placement,
-        return_url: articleUrl(), language: lang || null
+        cover_fees: !cover.hidden && coverBox.checked, return_url: articleUrl(), language: lang || null
       });
       // One key per donation attempt, the same on a retry: a retry after a lost answer
       // gets the Checkout Session already opened, not a second one.
@@ -438,6 +507,11 @@
     return body && body.code === 422 ? body.message : "";
   }
 
+  // "1 supporter", "2 supporters": the page language's plural rules.
+  function plural(n) {
+    try { return new Intl.PluralRules(document.documentElement.lang || "en").select(n); } catch (e) { return n === 1 ? "one" : "other"; }
+  }
+
   function renderAppeal(p, answer, slot, inplace) {
     slot = slot || slotFor(p);
     if (!slot) return;
@@ -479,7 +553,8 @@
       el("h2", { id: id + "-h", text: answer.heading }),
       el("p", { text: answer.body })
     ];
-    if (answer.goal) {
+    // Social proof that never embarrasses: the meter only from a share of the goal up.
+    if (answer.goal && answer.goal_meter !== false) {
       var pct = Math.min(100, Math.round(100 * answer.supporters.count / answer.goal));
       var bar = el("i");
       bar.style.width = pct + "%";
@@ -488,9 +563,13 @@
       parts.push(el("p", {
         "class": "goal",
         text: pct >= 100 ? gettext("Goal of %(goal)s supporters reached", { goal: goal })
-          : gettext("%(count)s supporters of our goal of %(goal)s", {
-            count: answer.supporters.count.toLocaleString(lang || "en"), goal: goal
-          })
+          : plural(answer.supporters.count) === "one"
+            ? gettext("%(count)s supporter of our goal of %(goal)s", {
+              count: answer.supporters.count.toLocaleString(lang || "en"), goal: goal
+            })
+            : gettext("%(count)s supporters of our goal of %(goal)s", {
+              count: answer.supporters.count.toLocaleString(lang || "en"), goal: goal
+            })
       }));
     }
     parts.push(cta, form, el("p", { "class": "goal" }, [el("a", {
@@ -569,7 +648,9 @@
     var answer = {
       show: false, reason: "", placement: p, campaign: null, variant: null, heading: null,
       body: null, cta: null, supporters: doc.supporters, goal: null, currency: doc.currency,
-      currency_digits: doc.currency_digits, dismiss_days: doc.dismiss_days
+      currency_digits: doc.currency_digits, dismiss_days: doc.dismiss_days,
+      currencies: doc.currencies || {}, countries: doc.countries || {}, country: reader.country,
+      asks: {}, goal_meter: false
     };
     function no(reason, slug) { answer.reason = reason; answer.campaign = slug || null; return answer; }
     article = { section: norm(article.section), tags: (article.tags || []).map(norm) };
@@ -598,6 +679,8 @@
         answer.body = copy.body;
         answer.cta = copy.cta;
         answer.goal = c.goal;
+        answer.goal_meter = c.goal_meter !== false;
+        answer.asks = v.asks || {};
         return answer;
       }
       if (!best || RANK[reason] < RANK[best[0]]) best = [reason, c.slug];
@@ -630,6 +713,18 @@
         if (state === "lapsed") reader.donorState = state;
         return doc;
       });
+    }).then(function (doc) {
+      // The country only from the page or, when the operator's CDN tells us, from its
+      // header, asked once a day: the document itself is the same for every reader.
+      if (!doc || !doc.geo || reader.country || store.getItem("rc_currency")) return doc;
+      var known = load("rc_country");
+      if (known.at > Date.now() - DAY) { reader.country = known.country || ""; return doc; }
+      return api("/api/v1/reader-country").then(function (r) { return r.ok ? r.json() : {}; })
+        .then(function (answer) {
+          reader.country = (answer && answer.country) || "";
+          store.setItem("rc_country", JSON.stringify({ country: reader.country, at: Date.now() }));
+          return doc;
+        }, function () { return doc; });
     }).then(safe(function (doc) {
       if (!doc) return;
       wanted.forEach(safe(function (p) {

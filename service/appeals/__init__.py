@@ -8,14 +8,14 @@ from __future__ import annotations
 from flask import Flask
 
 from service.appeals import api, beacons, demo, public, site_api, widget
+from service.appeals.asks import FREQUENCIES, FREQUENCY_LABELS, Asks, default_asks
 from service.appeals.cache import invalidate_campaign_cache
-from service.appeals.campaigns import known_attribution
+from service.appeals.campaigns import known_attribution, stored_asks
 from service.appeals.copy_translations import (
     CopyToTranslate,
     copies_to_translate,
     save_copy_translations,
 )
-from service.appeals.decision import fill
 from service.appeals.demo import seed_demo
 from service.appeals.editing import (
     SLUG_HINT,
@@ -30,15 +30,21 @@ from service.appeals.editing import (
     save_campaign,
 )
 from service.appeals.models import AppealCounter, Campaign, GoalBehaviour, Placement
+from service.appeals.offered import offered_asks, reader_currency
+from service.appeals.public import offer_of
+from service.appeals.social_proof import fill, plural_form
 from service.appeals.widget import versioned_widget_url
 from service.core.extensions import api_of
 
 __all__ = [
+    "FREQUENCIES",
+    "FREQUENCY_LABELS",
     "SLUG_HINT",
     "SLUG_PATTERN",
     "VARIANT_KEY_HINT",
     "VARIANT_KEY_PATTERN",
     "AppealCounter",
+    "Asks",
     "Campaign",
     "CampaignError",
     "CampaignInput",
@@ -48,14 +54,20 @@ __all__ = [
     "Placement",
     "VariantInput",
     "copies_to_translate",
+    "default_asks",
     "fill",
     "init_app",
     "invalidate_campaign_cache",
     "known_attribution",
+    "offer_of",
+    "offered_asks",
+    "plural_form",
+    "reader_currency",
     "sanitise_copy",
     "save_campaign",
     "save_copy_translations",
     "seed_demo",
+    "stored_asks",
     "versioned_widget_url",
 ]
 

@@ -21,9 +21,17 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import SQLAlchemyError
 
+from service.appeals.asks import resolve_asks
 from service.appeals.cache import get_appeal_snapshot
 from service.appeals.counters import client_key, count_beacons, sweep_beacon_marks
-from service.appeals.decision import AppealDecision, ArticleContext, ReaderState, decide_appeal
+from service.appeals.currency import currency_for
+from service.appeals.decision import (
+    AppealDecision,
+    ArticleContext,
+    CampaignSpec,
+    ReaderState,
+    decide_appeal,
+)
 from service.appeals.schemas import (
     AppealEventSchema,
     AppealQuerySchema,
@@ -31,6 +39,7 @@ from service.appeals.schemas import (
     AppealsQuerySchema,
     AppealsSchema,
 )
+from service.appeals.social_proof import meter_visible, shown_count
 from service.core.extensions import db, limiter
 from service.core.models import utcnow
 from service.core.money import decimal_digits
@@ -226,27 +235,51 @@ def _decide(
         donor_state=args["donor_state"],
     )
     now = utcnow()
-    answers = {
-        placement: _as_json(
-            decide_appeal(
-                snapshot.campaigns,
-                snapshot.supporter_count,
-                article,
-                reader,
-                now,
-                placement=placement,
-                display=display_count,
-            ),
-            settings,
+    display = shown_count(display_count, settings.social_proof_min_count)
+    currency = currency_for(
+        args["country"],
+        snapshot.country_currencies,
+        settings.supported_currencies,
+        settings.default_currency,
+    )
+    answers = {}
+    for placement in placements:
+        decision = decide_appeal(
+            snapshot.campaigns,
+            snapshot.supporter_count,
+            article,
+            reader,
+            now,
+            placement=placement,
+            display=display,
         )
-        for placement in placements
-    }
+        answers[placement] = _as_json(decision, settings, currency, snapshot.campaigns)
     return answers, settings.appeal_cache_seconds, snapshot.generation
 
 
-def _as_json(decision: AppealDecision, settings: Settings) -> dict[str, Any]:
-    """The documented Appeal shape, built directly (the fuzz tests check it matches)."""
+def _as_json(
+    decision: AppealDecision,
+    settings: Settings,
+    currency: str,
+    campaigns: tuple[CampaignSpec, ...],
+) -> dict[str, Any]:
+    """The documented Appeal shape, built directly (the fuzz tests check it matches).
+
+    The currency follows the reader's country (a query parameter, so the URL still
+    names the whole answer); the asks are the shown variant's in that currency.
+    """
     copy = decision.copy
+    custom = next(
+        (
+            v.asks
+            for c in campaigns
+            if c.slug == decision.campaign
+            for v in c.variants
+            if v.key == decision.variant
+        ),
+        {},
+    )
+    asks = resolve_asks(custom, currency, settings.currency_limits)
     return {
         "show": decision.show,
         "reason": decision.reason,
@@ -258,8 +291,12 @@ def _as_json(decision: AppealDecision, settings: Settings) -> dict[str, Any]:
         "cta": copy.cta if copy else None,
         "supporters": {"count": decision.supporters, "display": decision.supporters_display},
         "goal": decision.goal,
-        "currency": settings.default_currency,
-        "currency_digits": decimal_digits(settings.default_currency),
+        "goal_meter": meter_visible(
+            decision.supporters, decision.goal, settings.goal_meter_min_percent
+        ),
+        "currency": currency,
+        "currency_digits": decimal_digits(currency),
+        "asks": asks.as_json(currency) if asks is not None else None,
         "dismiss_days": settings.dismiss_days,
     }
 
@@ -274,10 +311,12 @@ def _unavailable(placement: str, settings: Settings) -> dict[str, Any]:
         "heading": None,
         "body": None,
         "cta": None,
-        "supporters": {"count": 0, "display": "0"},
+        "supporters": {"count": 0, "display": ""},
         "goal": None,
+        "goal_meter": False,
         "currency": settings.default_currency,
         "currency_digits": decimal_digits(settings.default_currency),
+        "asks": None,
         "dismiss_days": settings.dismiss_days,
     }
 

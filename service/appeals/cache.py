@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
 from service.appeals.campaigns import load_campaign_specs
+from service.appeals.currency import country_map
 from service.appeals.decision import CampaignSpec
 from service.core.extensions import db
 from service.core.models import utcnow
@@ -39,6 +40,8 @@ class AppealSnapshot:
     supporter_count: int
     loaded_at: float
     generation: int
+    # Staff's country -> currency map (service.appeals.currency), read with the campaigns.
+    country_currencies: Mapping[str, str] = field(default_factory=dict)
 
     def has_variant(self, campaign: str, variant: str) -> bool:
         """True when an active campaign has this variant (to check beacons)."""
@@ -61,8 +64,10 @@ class AppealCache:
     _redis_version: bytes | None = None
     _redis_checked_at: float = float("-inf")
 
-    def get(self, load: Callable[[], tuple[tuple[CampaignSpec, ...], int]]) -> AppealSnapshot:
+    def get(self, load: Callable[[], tuple[Any, ...]]) -> AppealSnapshot:
         """The cached snapshot, reloaded with `load` when stale.
+
+        `load` answers (campaigns, supporter count) or (campaigns, count, country map).
 
         If reloading fails and an older snapshot exists, the older one keeps serving
         (readers still see appeals while the database is away); otherwise it raises.
@@ -79,7 +84,7 @@ class AppealCache:
                 self._redis_version = self._read_redis_version()
                 self._redis_checked_at = self.clock()
             try:
-                campaigns, count = load()
+                campaigns, count, *extra = load()
             except Exception:
                 if snapshot is None:
                     raise
@@ -90,10 +95,14 @@ class AppealCache:
                     snapshot.supporter_count,
                     self.clock() - max(self.ttl - 5, 0),
                     snapshot.generation,
+                    snapshot.country_currencies,
                 )
                 return self._snapshot
             self._generation += 1
-            self._snapshot = AppealSnapshot(campaigns, count, self.clock(), self._generation)
+            countries: Mapping[str, str] = extra[0] if extra else {}
+            self._snapshot = AppealSnapshot(
+                campaigns, count, self.clock(), self._generation, countries
+            )
             return self._snapshot
 
     def invalidate(self, *, broadcast: bool = True) -> None:
@@ -154,12 +163,16 @@ def get_appeal_snapshot(app: Flask | None = None) -> AppealSnapshot:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     settings: Settings = app.extensions["settings"]
 
-    def load() -> tuple[tuple[CampaignSpec, ...], int]:
+    def load() -> tuple[tuple[CampaignSpec, ...], int, Mapping[str, str]]:
         # A session of its own: the request's session (and its commit hook) stays idle.
         maker = app.extensions["database"]["sessionmaker"]
         with maker() as session:
             now = utcnow()
-            return load_campaign_specs(session, now), count_supporters(session, settings, now)
+            return (
+                load_campaign_specs(session, now),
+                count_supporters(session, settings, now),
+                country_map(session),
+            )
 
     return appeal_cache(app).get(load)
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -25,7 +26,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import parse_accept_header, parse_etags
 
 from service.appeals.cache import get_appeal_snapshot
-from service.appeals.site import EncodedDocument, site_document, unavailable_document
+from service.appeals.currency import clean_country, offered_map
+from service.appeals.site import EncodedDocument, Offer, site_document, unavailable_document
+from service.appeals.social_proof import shown_count
 from service.appeals.widget_strings import widget_strings
 from service.core.i18n import in_language, normalise_language, number
 from service.core.pass_key import public_jwk
@@ -38,6 +41,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SITE_DOCUMENT_PATH: Final = "/api/v1/appeals/site"
+READER_COUNTRY_PATH: Final = "/api/v1/reader-country"
+# Readers rarely change country; the widget also keeps the answer for a day.
+COUNTRY_MAX_AGE: Final = 86400
 WIDGET_PATH: Final = "/widget.js"
 # /widget.<first 16 hex of the content hash>.js: the same bytes, cacheable forever.
 VERSIONED_WIDGET: Final = re.compile(r"^/widget\.([0-9a-f]{16})\.js$")
@@ -99,6 +105,8 @@ class PublicPath:
             return self.site_document(environ, start_response)
         if path == WIDGET_PATH or VERSIONED_WIDGET.match(path):
             return self.widget(environ, start_response)
+        if path == READER_COUNTRY_PATH:
+            return self.reader_country(environ, start_response)
         return self.inner(environ, start_response)
 
     # ------------------------------------------------------------------ resources
@@ -132,9 +140,10 @@ class PublicPath:
                     snapshot.supporter_count,
                     currency=self.settings.default_currency,
                     dismiss_days=self.settings.dismiss_days,
-                    display=display_count,
+                    display=shown_count(display_count, self.settings.social_proof_min_count),
                     language=language,
                     number=number,
+                    offer=offer_of(self.settings, snapshot.country_currencies),
                 ) | self._extras(language, widget_path)
             encoded = EncodedDocument.of(document)
             cached = (
@@ -187,6 +196,31 @@ class PublicPath:
         extra = [("Access-Control-Allow-Origin", "*")]
         return self._answer(environ, start_response, prepared, cache_control, extra)
 
+    def reader_country(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """The reader's country from the CDN's header (COUNTRY_HEADER), for the widget.
+
+        Only when the operator named the header: then the CDN sets it and strips it
+        from clients. The answer differs per reader, so only the browser keeps it.
+        """
+        header = self.settings.country_header
+        country = ""
+        if header:
+            country = clean_country(environ.get("HTTP_" + header.upper().replace("-", "_")))
+        body = json.dumps({"country": country}).encode()
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", f"private, max-age={COUNTRY_MAX_AGE}"),
+            ("Access-Control-Allow-Origin", "*"),
+            *self._security,
+        ]
+        if header:
+            headers.append(("Vary", header))
+        start_response("200 OK", headers)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
     def widget(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         prepared = self.prepared_widget()
         match = VERSIONED_WIDGET.match(environ.get("PATH_INFO", ""))
@@ -227,6 +261,17 @@ class PublicPath:
             headers.append(("Content-Encoding", "gzip"))
         start_response("200 OK", headers)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
+def offer_of(settings: Settings, country_currencies: Mapping[str, str]) -> Offer:
+    """What readers may give in, from the settings and staff's country map."""
+    return Offer(
+        limits=settings.currency_limits,
+        country_currencies=offered_map(country_currencies, settings.supported_currencies),
+        fee_cover=settings.fee_cover,
+        geo=bool(settings.country_header),
+        meter_min_percent=settings.goal_meter_min_percent,
+    )
 
 
 def public_path(app: Flask) -> PublicPath:

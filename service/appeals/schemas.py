@@ -115,6 +115,21 @@ class AppealSupportersSchema(Schema):
     display = fields.String(required=True, metadata={"description": "As shown in copy"})
 
 
+class AsksSchema(Schema):
+    """What a reader is offered in one currency: amounts in minor units."""
+
+    frequencies = fields.List(
+        fields.String(), required=True, metadata={"description": "monthly, annual, one_off"}
+    )
+    default_frequency = fields.String(required=True)
+    amounts = fields.Dict(keys=fields.String(), values=fields.List(fields.Integer()), required=True)
+    default_amounts = fields.Dict(
+        keys=fields.String(), values=fields.Integer(allow_none=True), required=True
+    )
+    minimum = fields.Integer(required=True)
+    minimum_display = fields.String(required=True)
+
+
 class AppealSchema(Schema):
     """The decision for one placement, with the copy ready to show."""
 
@@ -135,11 +150,17 @@ class AppealSchema(Schema):
     cta = fields.String(allow_none=True)
     supporters = fields.Nested(AppealSupportersSchema, required=True)
     goal = fields.Integer(allow_none=True)
-    currency = fields.String(required=True, metadata={"description": "For the amount picker"})
+    goal_meter = fields.Boolean(
+        required=True, metadata={"description": "Show the goal meter (enough of the goal reached)"}
+    )
+    currency = fields.String(
+        required=True, metadata={"description": "For the amount picker: the country's currency"}
+    )
     currency_digits = fields.Integer(
         required=True,
         metadata={"description": "Decimals in the currency as Stripe counts them (0 for jpy)"},
     )
+    asks = fields.Nested(AsksSchema, allow_none=True, metadata={"description": "In `currency`"})
     dismiss_days = fields.Integer(
         required=True, metadata={"description": "Days a closed appeal stays hidden"}
     )
@@ -216,12 +237,16 @@ class SiteCampaignSchema(Schema):
         fields.String(), required=True, metadata={"description": "never, current, lapsed"}
     )
     goal = fields.Integer(allow_none=True, metadata={"description": "The goal to show"})
+    goal_meter = fields.Boolean(required=True, metadata={"description": "Show the goal meter"})
     goal_reached_hides = fields.Boolean(required=True)
     thank_you = fields.Boolean(required=True, metadata={"description": "Goal reached: thanks"})
     variants = fields.List(
         fields.Dict(),
         required=True,
-        metadata={"description": "{key, copy: {placement: {heading, body, cta}}}, copy filled"},
+        metadata={
+            "description": "{key, copy: {placement: {heading, body, cta}}, asks: {currency: "
+            "Asks}}, copy filled; a currency not in asks offers `currencies[c].asks`"
+        },
     )
     buckets = fields.List(
         fields.Integer(allow_none=True),
@@ -239,6 +264,21 @@ class SiteDocumentSchema(Schema):
     currency_digits = fields.Integer(
         required=True,
         metadata={"description": "Decimals in the currency as Stripe counts them (0 for jpy)"},
+    )
+    currencies = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        required=True,
+        metadata={"description": "Per offered currency: digits, default asks, maximum, fee"},
+    )
+    countries = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "Country -> currency (others: `currency`)"},
+    )
+    geo = fields.Boolean(
+        required=True, metadata={"description": "/api/v1/reader-country knows the country"}
     )
     dismiss_days = fields.Integer(required=True)
     language = fields.String(

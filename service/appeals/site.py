@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
+from service.appeals.asks import default_asks
 from service.appeals.decision import (
     PLACEMENTS,
     CampaignSpec,
@@ -28,7 +29,9 @@ from service.appeals.decision import (
     goal_reached_hides,
     shown_appeal,
 )
+from service.appeals.social_proof import meter_visible
 from service.core.money import decimal_digits
+from service.core.settings import CurrencyLimits, FeeRule
 
 # The widget keeps its reader bucket in 0-99 (coarse on purpose); the document says
 # which variant each bucket sees, so the browser needs no hash function.
@@ -55,6 +58,7 @@ def _campaign(
     shown_count: str,
     language: str,
     number: Callable[[int], str],
+    offer: Offer,
 ) -> dict[str, Any]:
     goal = current_goal(campaign, supporter_count)
     variants = sorted(
@@ -84,7 +88,12 @@ def _campaign(
             }
             shown_goal = decision.goal
             thank_you = decision.reason == "goal_thank_you"
-        copies.append({"key": variant.key, "copy": filled})
+        asks = {
+            currency: asks.as_json(currency)
+            for currency, asks in sorted(variant.asks.items())
+            if currency in offer.limits
+        }
+        copies.append({"key": variant.key, "copy": filled, "asks": asks})
     if not copies and campaign.goal is not None and goal is None:
         shown_goal, thank_you = campaign.goal, True
     return {
@@ -106,11 +115,39 @@ def _campaign(
         "countries": sorted(campaign.countries),
         "donor_states": sorted(campaign.donor_states),
         "goal": shown_goal,
+        "goal_meter": meter_visible(supporter_count, shown_goal, offer.meter_min_percent),
         "goal_reached_hides": goal_reached_hides(campaign, supporter_count),
         "thank_you": thank_you,
         "variants": copies,
         "buckets": buckets,
     }
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What readers may give in, the same for every reader: currencies with their
+    limits, default asks and fee rules, and the country -> currency map."""
+
+    limits: Mapping[str, CurrencyLimits] = field(default_factory=dict)
+    country_currencies: Mapping[str, str] = field(default_factory=dict)
+    fee_cover: Mapping[str, FeeRule] = field(default_factory=dict)
+    # The operator set COUNTRY_HEADER: the widget may ask for the reader's country.
+    geo: bool = False
+    meter_min_percent: int = 0
+
+    def currencies(self) -> dict[str, Any]:
+        """Every offered currency's digits, default asks and fee rule."""
+        result: dict[str, Any] = {}
+        for code, limits in self.limits.items():
+            fee = self.fee_cover.get(code)
+            result[code] = {
+                # Amounts scale by this: 0 for zero-decimal currencies such as jpy.
+                "digits": decimal_digits(code),
+                "asks": default_asks(limits).as_json(code),
+                "maximum": limits.maximum,
+                "fee": None if fee is None else {"bp": fee.basis_points, "fixed": fee.fixed_minor},
+            }
+        return result
 
 
 def site_document(
@@ -122,11 +159,15 @@ def site_document(
     display: Callable[[int], str] = exact_count,
     language: str = "",
     number: Callable[[int], str] = exact_count,
+    offer: Offer | None = None,
 ) -> dict[str, Any]:
     """The site-wide document the widget decides every placement of every view from.
 
     Copy comes in `language` where staff translated it, else in the default language.
+    Every offered currency's asks are in it, with the country -> currency map, so it
+    stays one document for every reader: the widget picks the reader's currency.
     """
+    offer = offer or Offer()
     shown_count = display(supporter_count)
     ordered = sorted(campaigns, key=lambda c: (-c.priority, c.slug))
     return {
@@ -135,10 +176,13 @@ def site_document(
         "currency": currency,
         # The widget scales amounts by this: 0 for zero-decimal currencies such as jpy.
         "currency_digits": decimal_digits(currency),
+        "currencies": offer.currencies(),
+        "countries": dict(offer.country_currencies),
+        "geo": offer.geo,
         "dismiss_days": dismiss_days,
         "supporters": {"count": supporter_count, "display": shown_count},
         "campaigns": [
-            _campaign(c, supporter_count, shown_count, language, number) for c in ordered
+            _campaign(c, supporter_count, shown_count, language, number, offer) for c in ordered
         ],
     }
 
@@ -151,8 +195,11 @@ def unavailable_document(*, currency: str, dismiss_days: int) -> dict[str, Any]:
         "currency": currency,
         # The widget scales amounts by this: 0 for zero-decimal currencies such as jpy.
         "currency_digits": decimal_digits(currency),
+        "currencies": {},
+        "countries": {},
+        "geo": False,
         "dismiss_days": dismiss_days,
-        "supporters": {"count": 0, "display": "0"},
+        "supporters": {"count": 0, "display": ""},
         "campaigns": [],
     }
 

@@ -104,3 +104,17 @@ def format_money(
 def format_plain(amount_minor: int, currency: str) -> str:
     """Show an amount as a plain decimal for spreadsheets: "12.50", "-0.05", "1000" (jpy)."""
     return f"{to_major(amount_minor, currency):f}"
+
+
+def fee_cover(amount_minor: int, basis_points: int, fixed_minor: int) -> int:
+    """What to add to a gift so that, after a fee of basis_points/10000 + fixed, it arrives whole.
+
+    The fee is charged on the total, so the total is (amount + fixed) / (1 - rate),
+    rounded up to the next minor unit: €10 at 1.5% + €0.25 -> €0.41 more. The widget and
+    /support compute the same (static/widget.js feeCover, static/support.js).
+    """
+    if amount_minor <= 0:
+        return 0
+    numerator = (amount_minor + fixed_minor) * 10_000
+    total = -(-numerator // (10_000 - basis_points))
+    return total - amount_minor

@@ -41,6 +41,9 @@ DEMO_PUBLICATION_NAME = "The Harbour Courier"
 DEFAULT_BRAND_COLOR = "#0b5fff"
 # The languages with complete catalogs in translations/ (the first is the fallback).
 LANGUAGES = ("en", "de", "fr")
+# Stripe's standard card pricing (percentage, fixed fee in minor units) per currency:
+# what a reader who ticks "cover the fees" adds. Empty: no fee cover offered.
+DEFAULT_FEE_COVER = "eur:1.5:25,gbp:1.5:20,usd:2.9:30"
 
 
 class SettingsError(Exception):
@@ -53,6 +56,14 @@ class CurrencyLimits:
 
     minimum: int
     maximum: int
+
+
+@dataclass(frozen=True)
+class FeeRule:
+    """A processing fee: a percentage in basis points (1.5% = 150) plus a fixed part."""
+
+    basis_points: int
+    fixed_minor: int
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,17 @@ class Settings:
     dismiss_days: int = 7
     # Beacons counted per client (IP) and day; more are accepted but not counted.
     appeal_beacon_daily_cap: int = 500
+    # The request header the operator's CDN sets to the reader's country (e.g.
+    # CF-IPCountry). Empty: no geolocation. Setting it says the CDN sets that header on
+    # every request and strips it from clients; otherwise readers could choose it.
+    country_header: str = ""
+    # Below this many supporters no number is shown (copy drops its count sentence).
+    social_proof_min_count: int = 10
+    # The goal meter shows from this share of the goal (percent) up.
+    goal_meter_min_percent: int = 10
+    fee_cover: Mapping[str, FeeRule] = field(
+        default_factory=lambda: _parse_fee_cover(DEFAULT_FEE_COVER)
+    )
     checkout_rate_limit: str = "10 per minute;60 per hour"
     log_level: str = "INFO"
     # The publication readers see on every page: its name, home page, logo, colour, inbox.
@@ -251,6 +273,10 @@ class Settings:
             appeal_cache_seconds=_int(env, "APPEAL_CACHE_SECONDS", 30, minimum=0),
             dismiss_days=_int(env, "APPEAL_DISMISS_DAYS", 7, minimum=0),
             appeal_beacon_daily_cap=_int(env, "APPEAL_BEACON_DAILY_CAP", 500, minimum=0),
+            country_header=_header_name(env.get("COUNTRY_HEADER", "")),
+            social_proof_min_count=_int(env, "SOCIAL_PROOF_MIN_COUNT", 10, minimum=0),
+            goal_meter_min_percent=_int(env, "GOAL_METER_MIN_PERCENT", 10, minimum=0),
+            fee_cover=_parse_fee_cover(env.get("FEE_COVER", DEFAULT_FEE_COVER)),
             checkout_rate_limit=env.get("CHECKOUT_RATE_LIMIT", cls.checkout_rate_limit),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             publication_name=env.get("PUBLICATION_NAME", "").strip() or DEMO_PUBLICATION_NAME,
@@ -328,6 +354,32 @@ def _parse_currency_limits(raw: str) -> dict[str, CurrencyLimits]:
     if not limits:
         raise SettingsError("CURRENCY_LIMITS names no currency")
     return limits
+
+
+def _header_name(raw: str) -> str:
+    name = raw.strip()
+    if name and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}", name):
+        raise SettingsError(f"COUNTRY_HEADER must be a header name like CF-IPCountry, not {raw!r}")
+    return name
+
+
+def _parse_fee_cover(raw: str) -> dict[str, FeeRule]:
+    """Parse 'eur:1.5:25,gbp:1.5:20' (code:percent:fixed minor units); empty: none."""
+    rules: dict[str, FeeRule] = {}
+    for item in _split(raw):
+        try:
+            code, percent, fixed = item.split(":")
+            basis_points = round(float(percent) * 100)
+            fixed_minor = int(fixed)
+        except ValueError:
+            raise SettingsError(f"FEE_COVER entry {item!r} must look like eur:1.5:25") from None
+        code = code.strip().lower()
+        if len(code) != 3 or not code.isalpha() or not 0 <= basis_points < 5000:
+            raise SettingsError(f"FEE_COVER entry {item!r} is not a valid code:percent:fixed")
+        if fixed_minor < 0:
+            raise SettingsError(f"FEE_COVER entry {item!r} has a negative fixed fee")
+        rules[code] = FeeRule(basis_points, fixed_minor)
+    return rules
 
 
 def _check_database_url(url: str) -> None:

@@ -24,11 +24,11 @@ from service.donations.api import (
 )
 from service.donations.checkout import (
     DATABASE_AWAY,
-    PRESETS,
     CheckoutFailed,
     DonationsUnavailable,
     amount_problem,
     begin_checkout,
+    fee_cover_amount,
     is_allowed_return_url,
     valid_attempt_id,
 )
@@ -36,7 +36,6 @@ from service.donations.schemas import SupportFormSchema
 
 __all__ = [
     "DATABASE_AWAY",
-    "PRESETS",
     "STRIPE_DOWN_MESSAGE",
     "UNAVAILABLE_MESSAGE",
     "UNAVAILABLE_RETRY_AFTER",
@@ -47,6 +46,7 @@ __all__ = [
     "begin_checkout",
     "checkout_rate_limits",
     "describe_session",
+    "fee_cover_amount",
     "fetch_our_session",
     "init_app",
     "is_allowed_return_url",

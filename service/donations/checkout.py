@@ -23,6 +23,7 @@ from service.appeals import known_attribution
 from service.core.db import commit_early
 from service.core.i18n import gettext, in_language, lazy_gettext, money
 from service.core.models import utcnow
+from service.core.money import fee_cover
 from service.core.settings import Settings
 from service.donations.stale_attempts import schedule_resolution
 from service.ledger import AttemptStatus, CheckoutAttempt, Frequency
@@ -32,14 +33,6 @@ PRODUCT_NAMES = {
     Frequency.ONE_OFF: lazy_gettext("One-off donation"),
     Frequency.MONTHLY: lazy_gettext("Monthly donation"),
     Frequency.ANNUAL: lazy_gettext("Annual donation"),
-}
-# Preset amounts offered on the support page and the widget, in minor units of any
-# currency: €5/€10/€20 and, in zero-decimal currencies, ¥500/¥1,000/¥2,000. Amounts
-# outside the currency's configured limits are left out.
-PRESETS = {
-    Frequency.MONTHLY: (500, 1000, 2000),
-    Frequency.ANNUAL: (5000, 10000, 20000),
-    Frequency.ONE_OFF: (1000, 2500, 5000),
 }
 SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
 # The database refused, timed out or is away (a statement timeout is an OperationalError;
@@ -80,6 +73,19 @@ class DonationRequest:
     # Begun on /support (the thank-you page shows before the way back), not in the widget.
     from_page: bool = False
     language: str | None = None
+    # Of amount_minor, what the reader added to cover the processing fee.
+    fee_cover_minor: int = 0
+
+
+def fee_cover_amount(settings: Settings, amount_minor: int, currency: str) -> int:
+    """What covering the processing fee adds to a gift (0: no fee rule for the currency)."""
+    rule = settings.fee_cover.get(currency)
+    limits = settings.currency_limits.get(currency)
+    if rule is None or limits is None:
+        return 0
+    # Never past the largest gift taken online: a gift at the maximum adds less, or none.
+    room = max(limits.maximum - amount_minor, 0)
+    return min(fee_cover(amount_minor, rule.basis_points, rule.fixed_minor), room)
 
 
 def amount_problem(settings: Settings, amount_minor: int, currency: str) -> str | None:
@@ -155,6 +161,7 @@ def _same_request(attempt: CheckoutAttempt, request: DonationRequest) -> bool:
         and attempt.placement == request.placement
         and attempt.return_url == request.return_url
         and attempt.language == request.language
+        and attempt.fee_cover_minor == request.fee_cover_minor
     )
 
 
@@ -201,6 +208,7 @@ def record_checkout_attempt(
         placement=request.placement,
         return_url=request.return_url,
         language=request.language,
+        fee_cover_minor=request.fee_cover_minor,
         status=AttemptStatus.CREATED,
     )
     session.add(attempt)
@@ -227,6 +235,7 @@ def open_checkout_session(
         variant=attempt.variant,
         placement=attempt.placement,
         language=attempt.language,
+        fee_cover=str(attempt.fee_cover_minor) if attempt.fee_cover_minor else None,
     )
     # The same attempt always sends the same words (Stripe compares retried parameters).
     with in_language(attempt.language):

@@ -16,13 +16,14 @@ from marshmallow import (
     validates_schema,
 )
 
-from service.appeals import Placement
+from service.appeals import Placement, offered_asks
 from service.core.i18n import (
     amount_example,
     current_language,
     gettext,
     language_or_default,
     lazy_gettext,
+    money,
 )
 from service.core.input_guard import LINE_PATTERN, clean_line
 from service.core.money import parse_major_amount
@@ -30,12 +31,18 @@ from service.core.settings import Settings
 from service.donations.checkout import (
     DonationRequest,
     amount_problem,
+    fee_cover_amount,
     is_allowed_return_url,
 )
 from service.ledger import Frequency
 
 FREQUENCY_MESSAGE = lazy_gettext("Choose one_off, monthly or annual.")
 FORM_FREQUENCY_MESSAGE = lazy_gettext("Choose once-off, monthly or yearly.")
+FREQUENCY_NAMES = {
+    "monthly": lazy_gettext("monthly"),
+    "annual": lazy_gettext("yearly"),
+    "one_off": lazy_gettext("once-off"),
+}
 
 
 def _settings() -> Settings:
@@ -97,6 +104,10 @@ class CheckoutRequestSchema(Schema):
             "language. Left out: the browser's Accept-Language."
         },
     )
+    cover_fees = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Add the processing fee (FEE_COVER) to the amount"},
+    )
 
     @pre_load
     def _trim_email(self, data: Any, **_kwargs: Any) -> Any:
@@ -115,10 +126,8 @@ class CheckoutRequestSchema(Schema):
             errors["currency"] = [
                 gettext("Choose one of %(codes)s.", codes=", ".join(settings.supported_currencies))
             ]
-        elif isinstance(data.get("amount"), int):
-            problem = amount_problem(settings, data["amount"], currency)
-            if problem:
-                errors["amount"] = [problem]
+        else:
+            errors.update(_asks_problems(settings, data, currency))
         return_url = data.get("return_url")
         if isinstance(return_url, str) and not is_allowed_return_url(settings, return_url):
             errors["return_url"] = [
@@ -129,17 +138,41 @@ class CheckoutRequestSchema(Schema):
 
     @post_load
     def _to_request(self, data: dict[str, Any], **_kwargs: Any) -> DonationRequest:
+        currency = (data["currency"] or _settings().default_currency).lower()
+        fee = fee_cover_amount(_settings(), data["amount"], currency) if data["cover_fees"] else 0
         return DonationRequest(
             frequency=Frequency(data["frequency"]),
-            amount_minor=data["amount"],
-            currency=(data["currency"] or _settings().default_currency).lower(),
+            amount_minor=data["amount"] + fee,
+            currency=currency,
             email=data["email"].strip().lower() if data["email"] else None,
             campaign=data["campaign"],
             variant=data["variant"],
             placement=data["placement"],
             return_url=data["return_url"],
             language=language_or_default(data["language"] or current_language()),
+            fee_cover_minor=fee,
         )
+
+
+def _asks_problems(settings: Settings, data: dict[str, Any], currency: str) -> dict[str, list[str]]:
+    """The amount and frequency against the limits and the asks of the reader's appeal."""
+    errors: dict[str, list[str]] = {}
+    asks = offered_asks(settings, data.get("campaign"), data.get("variant"), currency)
+    frequency = data.get("frequency")
+    if asks is not None and frequency is not None and frequency not in asks.frequencies:
+        offered = " / ".join(str(FREQUENCY_NAMES[f]) for f in asks.frequencies)
+        errors["frequency"] = [gettext("This appeal takes %(offered)s gifts.", offered=offered)]
+    amount = data.get("amount")
+    if not isinstance(amount, int):
+        return errors
+    problem = amount_problem(settings, amount, currency)
+    if problem is None and asks is not None and amount < asks.minimum:
+        problem = gettext(
+            "The smallest gift here is %(minimum)s.", minimum=money(asks.minimum, currency)
+        )
+    if problem:
+        errors["amount"] = [problem]
+    return errors
 
 
 class CheckoutCreatedSchema(Schema):
@@ -181,6 +214,8 @@ class SupportFormSchema(Schema):
     amount_one_off = fields.String(load_default="", validate=[validate.Length(max=20), clean_line])
     custom_amount = fields.String(load_default="", validate=[validate.Length(max=20), clean_line])
     attempt = fields.String(load_default=None, validate=[validate.Length(max=36), clean_line])
+    currency = fields.String(load_default="", validate=validate.Length(max=3))
+    cover_fees = fields.Boolean(load_default=False)
     # The honeypot: hidden from people, filled in by naive bots.
     website = fields.String(load_default="", validate=validate.Length(max=200))
     # The page's language, so the answer and Stripe's page stay in it.
@@ -200,7 +235,8 @@ class SupportFormSchema(Schema):
             key: value
             for key, value in data.items()
             if not (
-                key in {"campaign", "variant", "placement", "attempt", "return_url"} and value == ""
+                key in {"campaign", "variant", "placement", "attempt", "return_url", "currency"}
+                and value == ""
             )
         }
 
@@ -221,10 +257,15 @@ class SupportFormSchema(Schema):
                 "The page to return to is not on this site or an allowed publisher site.",
                 "return_url",
             )
+        currency = (data.get("currency") or settings.default_currency).lower()
+        if currency not in settings.currency_limits:
+            raise ValidationError(
+                gettext("Choose one of %(codes)s.", codes=", ".join(settings.supported_currencies)),
+                "currency",
+            )
         frequency = data.get("frequency")
         if frequency not in {f.value for f in Frequency}:
             return
-        currency = settings.default_currency
         custom = data.get("custom_amount", "").strip()
         preset = data.get(f"amount_{frequency}", "").strip()
         if custom:
@@ -240,21 +281,25 @@ class SupportFormSchema(Schema):
                 raise ValidationError(gettext("Choose one of the amounts."), "amount")
         else:
             raise ValidationError(gettext("Choose an amount or enter your own."), "amount")
-        problem = amount_problem(settings, amount, currency)
-        if problem:
-            raise ValidationError(problem, "amount")
+        checked = {**data, "amount": amount, "cover_fees": bool(data.get("cover_fees"))}
+        for name, messages in _asks_problems(settings, checked, currency).items():
+            raise ValidationError(messages[0], name)
         data["amount"] = amount
+        data["currency"] = currency
 
     @post_load
     def _to_request(self, data: dict[str, Any], **_kwargs: Any) -> DonationRequest:
+        currency = data["currency"]
+        fee = fee_cover_amount(_settings(), data["amount"], currency) if data["cover_fees"] else 0
         return DonationRequest(
             frequency=Frequency(data["frequency"]),
-            amount_minor=data["amount"],
-            currency=_settings().default_currency,
+            amount_minor=data["amount"] + fee,
+            currency=currency,
             campaign=data["campaign"],
             variant=data["variant"],
             placement=data["placement"],
             return_url=data.get("return_url"),
             from_page=True,
             language=current_language(),
+            fee_cover_minor=fee,
         )

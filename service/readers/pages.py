@@ -13,22 +13,21 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from service import stripe_gateway
+from service.appeals import FREQUENCY_LABELS, Asks, offered_asks, plural_form, reader_currency
 from service.core.brand import brand_of
 from service.core.extensions import db
 from service.core.i18n import amount_example, current_language, gettext, money
 from service.core.input_guard import checks_own_fields
 from service.core.money import currency_symbol, decimal_digits
-from service.core.settings import Settings
+from service.core.settings import CurrencyLimits, FeeRule, Settings
 from service.donations import (
     DATABASE_AWAY,
-    PRESETS,
     STRIPE_DOWN_MESSAGE,
     UNAVAILABLE_MESSAGE,
     UNAVAILABLE_RETRY_AFTER,
     CheckoutFailed,
     DonationsUnavailable,
     SupportFormSchema,
-    amount_problem,
     begin_checkout,
     checkout_rate_limits,
     describe_session,
@@ -50,17 +49,32 @@ def _settings() -> Settings:
     return settings
 
 
-def presets(settings: Settings) -> dict[str, list[dict[str, Any]]]:
-    """Preset amounts per frequency in the default currency, within its limits."""
-    currency = settings.default_currency
+def presets(asks: Asks, currency: str) -> dict[str, list[dict[str, Any]]]:
+    """Preset amounts per offered frequency, labelled in the currency."""
     return {
-        frequency.value: [
+        frequency: [
             {"value": amount, "label": money(amount, currency, whole_units_bare=True)}
-            for amount in amounts
-            if amount_problem(settings, amount, currency) is None
+            for amount in asks.amounts.get(frequency, ())
         ]
-        for frequency, amounts in PRESETS.items()
+        for frequency in asks.frequencies
     }
+
+
+def fee_text(rule: FeeRule, currency: str) -> str:
+    """A fee rule as readers read it: "1.5% + €0.25"."""
+    percent = f"{rule.basis_points / 100:g}%"
+    if not rule.fixed_minor:
+        return percent
+    return f"{percent} + {money(rule.fixed_minor, currency)}"
+
+
+def page_currency(settings: Settings, values: Mapping[str, str]) -> str:
+    """The currency the page offers: the reader's choice, else their country's."""
+    chosen = (values.get("currency") or "").lower()
+    if chosen in settings.currency_limits:
+        return chosen
+    header = settings.country_header
+    return reader_currency(settings, request.headers.get(header, "") if header else "")
 
 
 def _attribution(source: Mapping[str, str]) -> dict[str, str]:
@@ -81,28 +95,46 @@ def render_support_page(
     settings = _settings()
     count = count_supporters(db.session, settings)
     values = dict(values or {})
-    values.setdefault("frequency", Frequency.MONTHLY.value)
-    choices = presets(settings)
-    for frequency, options in choices.items():
-        default = options[1]["value"] if len(options) > 1 else ""
-        values.setdefault(f"amount_{frequency}", str(default))
-    limits = settings.currency_limits[settings.default_currency]
+    currency = page_currency(settings, values)
+    values["currency"] = currency
+    attribution = _attribution(values)
+    asks = offered_asks(settings, attribution.get("campaign"), attribution.get("variant"), currency)
+    assert asks is not None  # page_currency answers an offered currency
+    if values.get("frequency") not in asks.frequencies:
+        values["frequency"] = asks.default_frequency
+    choices = presets(asks, currency)
+    for frequency in asks.frequencies:
+        default = asks.default_amounts.get(frequency)
+        values.setdefault(f"amount_{frequency}", "" if default is None else str(default))
+    limits = settings.currency_limits[currency]
+    minimum = max(asks.minimum, limits.minimum)
+    fee = settings.fee_cover.get(currency)
+    shown = display_count(count) if count >= settings.social_proof_min_count else ""
     html = render_template(
         "support.html",
         texts=support_texts(db.session, current_language()),
-        supporters=display_count(count),
+        supporters=shown,
+        supporters_noun=plural_form(
+            count,
+            [gettext("reader already supports"), gettext("readers already support")],
+            current_language(),
+        ),
         count=count,
         values=values,
         errors=dict(errors or {}),
         presets=choices,
-        currency=settings.default_currency,
-        currency_symbol=currency_symbol(settings.default_currency, current_language()),
-        currency_digits=decimal_digits(settings.default_currency),
-        limits=limits,
-        minimum=money(limits.minimum, settings.default_currency),
-        maximum=money(limits.maximum, settings.default_currency),
-        amount_example=amount_example(settings.default_currency),
-        attribution=_attribution(values)
+        frequencies=[(f, gettext(FREQUENCY_LABELS[f])) for f in asks.frequencies],
+        currency=currency,
+        currencies=settings.supported_currencies,
+        currency_symbol=currency_symbol(currency, current_language()),
+        currency_digits=decimal_digits(currency),
+        limits=CurrencyLimits(minimum, limits.maximum),
+        minimum=money(minimum, currency),
+        maximum=money(limits.maximum, currency),
+        amount_example=amount_example(currency),
+        fee_rule=fee,
+        fee_text=fee_text(fee, currency) if fee else "",
+        attribution=attribution
         | ({"return_url": values["return_url"]} if values.get("return_url") else {}),
         # A fresh id per rendering: a double-click sends it twice and opens one session.
         attempt=str(uuid.uuid4()),
@@ -128,6 +160,8 @@ def support_page() -> ResponseReturnValue:
             }
             return render_support_page(values, problem, 422)
         values["return_url"] = return_url
+    if request.args.get("currency"):
+        values["currency"] = request.args["currency"][:3]
     return render_support_page(values)
 
 

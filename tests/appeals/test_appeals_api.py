@@ -68,8 +68,21 @@ def test_appeal_for_one_placement_follows_the_contract(client: FlaskClient) -> N
         "cta": "Contribute",
         "supporters": {"count": 5432, "display": "over 5,400"},
         "goal": 6000,
+        "goal_meter": True,
         "currency": "eur",
         "currency_digits": 2,
+        "asks": {
+            "frequencies": ["monthly", "annual", "one_off"],
+            "default_frequency": "monthly",
+            "amounts": {
+                "monthly": [500, 1000, 2000],
+                "annual": [5000, 10000, 20000],
+                "one_off": [1000, 2500, 5000],
+            },
+            "default_amounts": {"monthly": 1000, "annual": 10000, "one_off": 2500},
+            "minimum": 100,
+            "minimum_display": "€1.00",
+        },
         "dismiss_days": 9,
     }
 

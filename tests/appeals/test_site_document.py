@@ -63,8 +63,15 @@ def test_the_site_document_has_every_campaign_ready_to_decide(client: FlaskClien
                     "cta": "Join",
                 },
             },
+            "asks": {},
         }
     ]
+    assert winter["goal_meter"] is True
+    # Every offered currency's default asks and the country map: one document for all.
+    assert set(document["currencies"]) == {"eur", "gbp", "usd"}
+    assert document["currencies"]["gbp"]["asks"]["amounts"]["monthly"] == [500, 1000, 2000]
+    assert document["countries"]["GB"] == "gbp" and document["countries"]["DE"] == "eur"
+    assert document["geo"] is False
     assert winter["buckets"] == [0] * READER_BUCKETS
 
 

@@ -57,8 +57,9 @@ def test_the_versioned_widget_url_is_cacheable_forever(app: Flask, client: Flask
 
 def test_widget_stays_small_and_never_uses_inner_html() -> None:
     source = (PROJECT_ROOT / "static" / "widget.js").read_bytes()
-    # 10 KiB before the widget spoke three languages; its gettext and words take ~0.5 KiB.
-    assert len(gzip.compress(source, 9)) <= 11 * 1024
+    # 10 KiB before the widget spoke three languages (~0.5 KiB) and offered staff's asks in
+    # every currency with fee cover (~1.4 KiB).
+    assert len(gzip.compress(source, 9)) <= 12 * 1024
     # Copy is rendered as text, so nothing a campaign says can run on a publisher's page.
     assert b"innerHTML" not in source and b"insertAdjacentHTML" not in source
     assert b"eval(" not in source
