@@ -1,7 +1,7 @@
 """asks per campaign variant and currency, the country -> currency map, fee cover
 
-Revision ID: 0008_asks_and_currencies
-Revises: 0007_donation_fees
+Revision ID: 0010_asks_and_currencies
+Revises: 0009_outbound_events
 Create Date: 2026-11-30 18:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_asks_and_currencies"
-down_revision = "0007_donation_fees"
+revision = "0010_asks_and_currencies"
+down_revision = "0009_outbound_events"
 branch_labels = None
 depends_on = None
 
