@@ -278,6 +278,7 @@
     ".err{color:#a3161b;font-weight:600}.err:empty{display:none}" +
     "select{min-height:44px;margin:0 0 .5em;padding:.3em .5em;border:2px solid #8795a1;border-radius:4px;" +
     "background:#fff;font:inherit;display:block}.cover{display:block;margin:0 0 .8em;cursor:pointer}" +
+    ".cur{display:flex;gap:.5em;align-items:center;margin:0 0 .5em}.cur select{margin:0}" +
     ".cover input{position:static;opacity:1;width:auto;height:auto;margin:0 .4em 0 0}" +
     "[hidden]{display:none!important}" +
     "@container (max-width:480px){.box{padding:1em 2.8em 1em 1em}h2{font-size:1.15em}" +
@@ -369,7 +370,7 @@
     var cover = el("label", { "class": "cover", "for": id + "-cover" }, [coverBox, coverText]);
     var go = el("button", { type: "submit", "class": "go", text: gettext("Continue to payment") });
     var picked = el("select", {
-      id: id + "-cur", "aria-label": gettext("Currency"), hidden: codes.length > 1 ? false : "",
+      id: id + "-cur",
       onchange: function () {
         if (!currencies[picked.value]) return;
         currency = picked.value;
@@ -435,7 +436,9 @@
     var form = el("form", { "class": "picker", id: id, hidden: "", novalidate: "" }, [
       el("fieldset", {}, [el("legend", { text: gettext("How often?") }), freqs]),
       el("fieldset", {}, [el("legend", { text: gettext("Amount") }), amounts]),
-      picked, cover, err, go
+      el("label", { "class": "cur", hidden: codes.length > 1 ? false : "" }, [
+        el("span", { text: gettext("Currency") + " " }), picked]),
+      cover, err, go
     ]);
     form.addEventListener("submit", safe(function (event) {
       event.preventDefault();

@@ -142,3 +142,25 @@ def test_the_campaigns_page_shows_revenue(app: Flask, client: FlaskClient) -> No
     assert "€15.00" in html  # a's revenue
     assert "€7.50" in html  # a's average gift and revenue per 1,000 impressions
     assert 'data-ab-revenue="b"' in html
+
+
+def test_the_average_gift_gets_its_own_significance_note(session: Session) -> None:
+    _spring(session)
+    [spring] = campaign_performance(session, NOW - timedelta(days=30))
+    notes = {c.note.split(":")[0]: c for c in spring.average_comparisons}
+    assert set(notes) == {"EUR", "GBP"}
+    assert "too few EUR gifts" in notes["EUR"].note and not notes["EUR"].significant
+
+
+def test_the_average_gift_test_tells_a_real_difference_from_chance() -> None:
+    from service.staff.reports.revenue import compare_average_gift
+
+    # 100 gifts each: b averages €30 against a's €10, both spread by about €5.
+    b = RevenueRow("c", "b", "eur", 5000, 100, 300_000, 0, 0, 100 * (3000**2 + 500**2))
+    a = RevenueRow("c", "a", "eur", 5000, 100, 100_000, 0, 0, 100 * (1000**2 + 500**2))
+    clear = compare_average_gift(b, a)
+    assert clear.significant and "larger" in clear.note and clear.p_value is not None
+    # The same averages from two gifts each cannot tell.
+    b2 = RevenueRow("c", "b", "eur", 5000, 2, 6000, 0, 0, 2 * 3000**2 + 2 * 500**2)
+    a2 = RevenueRow("c", "a", "eur", 5000, 2, 2000, 0, 0, 2 * 1000**2 + 2 * 500**2)
+    assert not compare_average_gift(b2, a2).significant

@@ -20,6 +20,7 @@ from service.staff.reports.dashboard import (
     summarise_weeks,
     week_starts,
 )
+from service.staff.reports.fee_cover import FEE_COVER_DEFINITION, FeeCoverRow, fee_cover_rows
 from service.staff.reports.funnel import (
     MIN_CONVERSIONS_FOR_TEST,
     MIN_IMPRESSIONS_FOR_TEST,
@@ -81,6 +82,7 @@ from service.staff.reports.revenue import (
 __all__ = [
     "DEAD_AFTER_ATTEMPTS",
     "DEFINITIONS",
+    "FEE_COVER_DEFINITION",
     "INBOX_VIEWS",
     "MIN_CONVERSIONS_FOR_TEST",
     "MIN_IMPRESSIONS_FOR_TEST",
@@ -97,6 +99,7 @@ __all__ = [
     "CohortRow",
     "Dashboard",
     "DonationFilters",
+    "FeeCoverRow",
     "FunnelRow",
     "MoneyRow",
     "MonthEndRow",
@@ -120,6 +123,7 @@ __all__ = [
     "compare_variants",
     "donations_statement",
     "events_statement",
+    "fee_cover_rows",
     "funnel_rows",
     "money_received",
     "money_totals",

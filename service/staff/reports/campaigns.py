@@ -20,6 +20,7 @@ class CampaignPerformance:
     comparisons: list[VariantComparison]
     revenue: list[RevenueRow] = field(default_factory=list)
     revenue_comparisons: list[VariantComparison] = field(default_factory=list)
+    average_comparisons: list[VariantComparison] = field(default_factory=list)
 
 
 def _sum_rows(campaign: str, variant: str, placement: str, rows: list[FunnelRow]) -> FunnelRow:
@@ -53,7 +54,9 @@ def campaign_performance(session: Session, since: datetime) -> list[CampaignPerf
         ]
         shown = [v for v in variants if v.variant]
         comparisons = [compare_variants(v, shown[0]) for v in shown[1:]] if len(shown) > 1 else []
-        money, money_notes = _revenue_for(campaign, revenue.get(campaign, []), variants)
+        money, money_notes, average_notes = _revenue_for(
+            campaign, revenue.get(campaign, []), variants
+        )
         result.append(
             CampaignPerformance(
                 campaign=campaign,
@@ -63,6 +66,7 @@ def campaign_performance(session: Session, since: datetime) -> list[CampaignPerf
                 comparisons=comparisons,
                 revenue=money,
                 revenue_comparisons=money_notes,
+                average_comparisons=average_notes,
             )
         )
     return result

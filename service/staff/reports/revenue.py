@@ -161,10 +161,53 @@ def compare_revenue(variant: RevenueRow, control: RevenueRow) -> VariantComparis
     )
 
 
+def compare_average_gift(variant: RevenueRow, control: RevenueRow) -> VariantComparison:
+    """Say honestly whether a variant's average gift differs (Welch's z-test on amounts)."""
+    n1, n2 = variant.gifts, control.gifts
+    p_value: float | None = None
+    if n1 >= 2 and n2 >= 2:
+        m1, m2 = variant.revenue_minor / n1, control.revenue_minor / n2
+        v1 = max(variant.squares / n1 - m1 * m1, 0.0) * n1 / (n1 - 1)
+        v2 = max(control.squares / n2 - m2 * m2, 0.0) * n2 / (n2 - 1)
+        spread = v1 / n1 + v2 / n2
+        if spread > 0:
+            p_value = math.erfc(abs(m1 - m2) / math.sqrt(spread) / math.sqrt(2))
+        elif m1 != m2:
+            p_value = 0.0
+    enough = n1 + n2 >= MIN_CONVERSIONS_FOR_TEST and min(n1, n2) >= 2
+    significant = bool(enough and p_value is not None and p_value < SIGNIFICANCE_LEVEL)
+    currency = variant.currency.upper()
+    if not enough or p_value is None:
+        note = (
+            f"Not significant yet: too few {currency} gifts to tell (at least "
+            f"{MIN_CONVERSIONS_FOR_TEST} between the two variants, two each)."
+        )
+    elif significant:
+        bigger = (
+            "larger" if (variant.average_minor or 0) > (control.average_minor or 0) else "smaller"
+        )
+        note = (
+            f"Variant {variant.variant}'s gifts are {bigger} than {control.variant}'s "
+            f"(p = {p_value:.3f}, significant at 95%)."
+        )
+    else:
+        note = f"Not significant yet (p = {p_value:.2f}): the difference may be chance."
+    return VariantComparison(
+        variant=variant.variant,
+        control=control.variant,
+        rate=None if variant.average_minor is None else float(variant.average_minor),
+        control_rate=None if control.average_minor is None else float(control.average_minor),
+        p_value=p_value,
+        significant=significant,
+        note=f"{currency}: {note}",
+    )
+
+
 def _revenue_for(
     campaign: str, revenue: list[RevenueRow], variants: list[FunnelRow]
-) -> tuple[list[RevenueRow], list[VariantComparison]]:
-    """Per-variant revenue with its impressions, the campaign's total, and the A/B notes."""
+) -> tuple[list[RevenueRow], list[VariantComparison], list[VariantComparison]]:
+    """Per-variant revenue with its impressions, the campaign's total, and the A/B notes
+    on revenue per impression and on the average gift."""
     impressions = {v.variant: v.impressions for v in variants}
     rows = [replace(r, impressions=impressions.get(r.variant, 0)) for r in revenue]
     total_impressions = sum(impressions.values())
@@ -185,7 +228,8 @@ def _revenue_for(
             )
         )
     shown = [v.variant for v in variants if v.variant]
-    comparisons = []
+    comparisons: list[VariantComparison] = []
+    averages: list[VariantComparison] = []
     if len(shown) > 1:
         for currency in sorted({r.currency for r in rows}):
             by_variant = {r.variant: r for r in rows if r.currency == currency}
@@ -198,4 +242,5 @@ def _revenue_for(
                     empty, variant=key, impressions=impressions[key]
                 )
                 comparisons.append(compare_revenue(row, control))
-    return rows + totals, comparisons
+                averages.append(compare_average_gift(row, control))
+    return rows + totals, comparisons, averages

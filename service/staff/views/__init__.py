@@ -20,6 +20,7 @@ from service.staff.forms import ConfirmForm
 from service.staff.views import (
     auth,
     campaigns,
+    currencies,
     dashboard,
     events,
     jobs,
@@ -76,6 +77,7 @@ bp.add_url_rule("/events/<int:event_id>/replay", view_func=events.replay, method
 bp.add_url_rule("/jobs", view_func=jobs.jobs)
 bp.add_url_rule("/jobs/<int:job_id>/retry", "retry_job", view_func=jobs.retry, methods=["POST"])
 bp.add_url_rule("/site/support-page", view_func=site.support_page_texts, methods=GET_POST)
+bp.add_url_rule("/site/currencies", view_func=currencies.reader_currencies, methods=GET_POST)
 bp.add_url_rule("/users", view_func=users.users, methods=GET_POST)
 bp.add_url_rule("/users/<int:user_id>/role", view_func=users.change_role, methods=["POST"])
 bp.add_url_rule("/users/<int:user_id>/unlock", view_func=users.unlock_user, methods=["POST"])

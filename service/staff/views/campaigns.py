@@ -48,6 +48,8 @@ def campaigns() -> ResponseReturnValue:
         "staff/campaigns.html",
         campaigns=reports.campaigns_for_staff(db.session),
         performance=reports.campaign_performance(db.session, since),
+        fee_cover=reports.fee_cover_rows(db.session, since),
+        fee_cover_definition=reports.FEE_COVER_DEFINITION,
         days=days,
         periods=PERIODS,
         funnel_definition=reports.DEFINITIONS["funnel"],
