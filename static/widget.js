@@ -719,7 +719,7 @@
     }).then(function (doc) {
       // The country only from the page or, when the operator's CDN tells us, from its
       // header, asked once a day: the document itself is the same for every reader.
-      if (!doc || !doc.geo || reader.country || store.getItem("rc_currency")) return doc;
+      if (!doc || !doc.geo || reader.country) return doc;
       var known = load("rc_country");
       if (known.at > Date.now() - DAY) { reader.country = known.country || ""; return doc; }
       return api("/api/v1/reader-country").then(function (r) { return r.ok ? r.json() : {}; })

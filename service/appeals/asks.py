@@ -13,13 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from service.core.money import format_money
+from service.core.money import format_money, stripe_minimum_charge
 
 if TYPE_CHECKING:
     from service.core.settings import CurrencyLimits
 
 # The order readers see them in.
-FREQUENCIES: Final = ("monthly", "annual", "one_off")
+FREQUENCIES: Final = ("monthly", "one_off", "annual")
 FREQUENCY_LABELS: Final[Mapping[str, str]] = {
     "monthly": "Monthly",
     "annual": "Yearly",
@@ -89,8 +89,9 @@ def asks_problems(asks: Asks, currency: str, limits: CurrencyLimits | None) -> l
         problems.append("frequencies are monthly, annual and one_off")
     if asks.default_frequency not in asks.frequencies:
         problems.append("the default frequency must be one of those offered")
-    low, high = format_money(limits.minimum, currency), format_money(limits.maximum, currency)
-    if not isinstance(asks.minimum, int) or asks.minimum < limits.minimum:
+    floor = max(limits.minimum, stripe_minimum_charge(currency))
+    low, high = format_money(floor, currency), format_money(limits.maximum, currency)
+    if not isinstance(asks.minimum, int) or asks.minimum < floor:
         problems.append(f"the minimum cannot be below {low} (the smallest charge we can take)")
     elif asks.minimum > limits.maximum:
         problems.append(f"the minimum cannot be above {high}")
@@ -102,10 +103,10 @@ def asks_problems(asks: Asks, currency: str, limits: CurrencyLimits | None) -> l
         for amount in amounts:
             if not isinstance(amount, int) or isinstance(amount, bool):
                 problems.append(f"{label}: amounts must be whole minor units")
-            elif amount < max(limits.minimum, asks.minimum):
+            elif amount < max(floor, asks.minimum):
                 problems.append(
                     f"{label}: {format_money(amount, currency)} is below the minimum "
-                    f"{format_money(max(limits.minimum, asks.minimum), currency)}"
+                    f"{format_money(max(floor, asks.minimum), currency)}"
                 )
             elif amount > limits.maximum:
                 problems.append(

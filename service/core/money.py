@@ -22,6 +22,24 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
     | {"pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
 )
 DEFAULT_LOCALE = "en"
+# Stripe's smallest charge per currency in minor units (its "minimum and maximum charge
+# amounts"); other currencies: 50 minor units.
+STRIPE_MINIMUM_CHARGES = {
+    "eur": 50,
+    "usd": 50,
+    "gbp": 30,
+    "chf": 50,
+    "cad": 50,
+    "aud": 50,
+    "nzd": 50,
+    "dkk": 250,
+    "nok": 300,
+    "sek": 300,
+    "pln": 200,
+    "czk": 1500,
+    "huf": 17500,
+    "jpy": 50,
+}
 # At most a trillion units: far above any gift, far below anything that loses precision.
 MAX_WHOLE_DIGITS = 12
 
@@ -29,6 +47,11 @@ MAX_WHOLE_DIGITS = 12
 def minor_unit_factor(currency: str) -> int:
     """Return how many minor units make one unit of the currency (1 or 100)."""
     return 1 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 100
+
+
+def stripe_minimum_charge(currency: str) -> int:
+    """The smallest amount Stripe charges in a currency, in minor units."""
+    return STRIPE_MINIMUM_CHARGES.get(currency.lower(), 50)
 
 
 def decimal_digits(currency: str) -> int:

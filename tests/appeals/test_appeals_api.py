@@ -72,7 +72,7 @@ def test_appeal_for_one_placement_follows_the_contract(client: FlaskClient) -> N
         "currency": "eur",
         "currency_digits": 2,
         "asks": {
-            "frequencies": ["monthly", "annual", "one_off"],
+            "frequencies": ["monthly", "one_off", "annual"],
             "default_frequency": "monthly",
             "amounts": {
                 "monthly": [500, 1000, 2000],
