@@ -1,7 +1,7 @@
 """asks per campaign variant and currency, the country -> currency map, fee cover
 
-Revision ID: 0010_asks_and_currencies
-Revises: 0009_outbound_events
+Revision ID: 0012_asks_and_currencies
+Revises: 0011_payouts
 Create Date: 2026-11-30 18:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_asks_and_currencies"
-down_revision = "0009_outbound_events"
+revision = "0012_asks_and_currencies"
+down_revision = "0011_payouts"
 branch_labels = None
 depends_on = None
 
