@@ -102,3 +102,12 @@ def test_fee_cover_leaves_the_gift_whole_after_the_fee(
         # What arrives is the gift, never less (and at most a cent more).
         arrives = total - (total * bp / 10_000 + fixed)
         assert amount <= arrives < amount + 1
+
+
+def test_fee_cover_never_takes_a_gift_past_the_maximum(
+    client: FlaskClient, session: Session
+) -> None:
+    response = _post(client, currency="eur", amount=999_990, cover_fees=True)
+    assert response.status_code == 201, response.get_json()
+    attempt = session.scalars(select(CheckoutAttempt)).one()
+    assert (attempt.amount_minor, attempt.fee_cover_minor) == (1_000_000, 10)
