@@ -1,7 +1,7 @@
 """asks per campaign variant and currency, the country -> currency map, fee cover
 
-Revision ID: 0014_asks_and_currencies
-Revises: 0013_money_currency_index
+Revision ID: 0015_asks_and_currencies
+Revises: 0014_donation_payouts
 Create Date: 2026-11-30 18:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_asks_and_currencies"
-down_revision = "0013_money_currency_index"
+revision = "0015_asks_and_currencies"
+down_revision = "0014_donation_payouts"
 branch_labels = None
 depends_on = None
 
