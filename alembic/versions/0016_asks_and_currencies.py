@@ -1,7 +1,7 @@
 """asks per campaign variant and currency, the country -> currency map, fee cover
 
-Revision ID: 0015_asks_and_currencies
-Revises: 0014_donation_payouts
+Revision ID: 0016_asks_and_currencies
+Revises: 0015_reader_language
 Create Date: 2026-11-30 18:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_asks_and_currencies"
-down_revision = "0014_donation_payouts"
+revision = "0016_asks_and_currencies"
+down_revision = "0015_reader_language"
 branch_labels = None
 depends_on = None
 
