@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from service import stripe_gateway
-from service.appeals import FREQUENCY_LABELS, Asks, offered_asks, plural_form, reader_currency
+from service.appeals import FREQUENCY_LABELS, Asks, offered_asks, reader_currency
 from service.core.brand import brand_of
 from service.core.extensions import db
 from service.core.i18n import amount_example, current_language, gettext, money
@@ -114,11 +114,6 @@ def render_support_page(
         "support.html",
         texts=support_texts(db.session, current_language()),
         supporters=shown,
-        supporters_noun=plural_form(
-            count,
-            [gettext("reader already supports"), gettext("readers already support")],
-            current_language(),
-        ),
         count=count,
         values=values,
         errors=dict(errors or {}),
