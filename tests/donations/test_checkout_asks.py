@@ -51,7 +51,7 @@ def test_checkout_refuses_a_frequency_or_amount_the_appeal_does_not_offer(
     monthly = _post(client, frequency="monthly", campaign="winter", variant="a")
     assert monthly.status_code == 422
     assert monthly.get_json()["errors"]["json"]["frequency"] == [
-        "This appeal takes once-off or yearly gifts."
+        "This appeal takes once-off / yearly gifts."
     ]
     small = _post(client, amount=400, campaign="winter", variant="a")
     assert small.status_code == 422

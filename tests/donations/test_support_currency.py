@@ -62,7 +62,7 @@ def test_an_unknown_currency_in_the_form_is_refused(client: FlaskClient, session
         data={"frequency": "monthly", "amount_monthly": "1000", "currency": "chf"},
     )
     assert response.status_code == 422
-    assert "Choose one of EUR, GBP, USD." in response.get_data(as_text=True)
+    assert "Choose one of eur, gbp, usd." in response.get_data(as_text=True)
     assert session.scalars(select(CheckoutAttempt)).first() is None
 
 
