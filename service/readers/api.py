@@ -92,6 +92,7 @@ def sign_in_link(body: dict[str, Any]) -> dict[str, str]:
 @blp.arguments(PassRefreshSchema, location="json")
 @blp.response(200, PassStateSchema)
 @blp.alt_response(422, schema="Error", description="Not a pass this service signed")
+@blp.alt_response(429, schema="Error", description="Too many refreshes from this client")
 def refresh_pass(body: dict[str, Any]) -> ResponseReturnValue:
     """Trade a supporter pass for a fresh one, or learn that the support has lapsed.
 
