@@ -45,8 +45,7 @@
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ pass: token })
     }).then(function (r) {
-      if (r.status === 422) return { state: "never" };
-      return r.ok ? r.json() : null;
+      return r.status === 422 ? { state: "never" } : r.ok ? r.json() : null;
     }).then(function (answer) {
       if (!answer) return null;
       if (answer.state !== "current") return answer.state;
