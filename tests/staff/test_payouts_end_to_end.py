@@ -93,8 +93,9 @@ def test_money_views_csvs_and_payouts_agree_to_the_cent_with_stripe(live_stack: 
     made = requests.post(f"{sandbox.url}/_sandbox/payouts", json={"settle": True}, timeout=10)
     assert made.status_code == 200, made.text
     [payout_id] = [payout["id"] for payout in made.json()["payouts"]]
+    # settle() runs the worker: the payout's events, then the contents job they queue.
     stack.settle()
-    assert drain_jobs(stack.app) >= 1
+    drain_jobs(stack.app)
 
     # What Stripe says, through the stripe package.
     client = stripe.StripeClient(TEST_STRIPE_KEY, base_addresses={"api": sandbox.url})
