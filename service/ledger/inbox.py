@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from service import stripe_gateway
 from service.core.db import insert_ignoring_conflicts
+from service.core.input_guard import text_problem
 from service.core.jobs import Job, JobStatus, enqueue, retry_job
 from service.core.models import utcnow
 from service.core.settings import Settings
@@ -64,10 +66,22 @@ class MalformedEvent(Exception):
         self.event = event
 
 
+def _no_constant(name: str) -> float:
+    # NaN and Infinity are not JSON (Stripe never sends them; PostgreSQL's json refuses them).
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError("a number too large for JSON")
+    return value
+
+
 def parse_event(payload: bytes) -> Obj:
     """Read a verified body as a Stripe event, checking the fields we rely on."""
     try:
-        event = json.loads(payload)
+        event = json.loads(payload, parse_constant=_no_constant, parse_float=_finite_float)
     except (UnicodeDecodeError, ValueError):
         raise SignatureError("body is not JSON") from None
     if not (
@@ -79,6 +93,17 @@ def parse_event(payload: bytes) -> Obj:
         and isinstance(event.get("created"), int)
     ):
         raise SignatureError("body is not a Stripe event")
+    # Stripe's ids and types are short ASCII words; anything else (a NUL, which PostgreSQL
+    # refuses in text, or more than the columns hold) is not an event of Stripe's.
+    for field, limit in (("id", 255), ("type", 100)):
+        value = event[field]
+        if len(value) > limit or text_problem(value, one_line=True):
+            raise SignatureError(f"body is not a Stripe event: its {field} is not one of Stripe's")
+    try:
+        # A lone surrogate (valid JSON, not Unicode) would be refused by PostgreSQL's json.
+        json.dumps(event, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise SignatureError("body is not a Stripe event: it holds invalid Unicode") from None
     data = event.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise MalformedEvent(event, "malformed event: its data.object is not an object")

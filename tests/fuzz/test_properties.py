@@ -282,3 +282,38 @@ def test_an_event_about_objects_that_are_not_ours_is_acknowledged_and_changes_no
             row = session.scalar(select(StripeEvent).where(StripeEvent.stripe_event_id == event_id))
             assert row is not None and row.outcome in {EventOutcome.IGNORED, EventOutcome.APPLIED}
             assert row.outcome is EventOutcome.IGNORED or response.get_json()["duplicate"]
+
+
+@pytest.mark.parametrize(
+    ("event_id", "event_type"),
+    [
+        ("evt_nul", "customer.\x00created"),
+        ("evt_long", "x" * 101),
+        ("evt_\ud800", "customer.created"),
+        ("evt_" + "a" * 260, "customer.created"),
+        ("evt_surrogate_in_data", "customer.created"),
+        ("evt_infinity_in_data", "customer.created"),
+    ],
+)
+def test_a_signed_event_whose_id_or_type_no_column_can_hold_is_refused_without_a_write(
+    app: Flask, client: FlaskClient, session: Session, event_id: str, event_type: str
+) -> None:
+    # Found by the property above on PostgreSQL: a NUL in the type gave 500 when stored.
+    before = _counts(app, session)
+    body = json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": event_type,
+            "created": 1_700_000_000,
+            "data": {"object": {"object": "customer", "id": "cus_x", "name": "\ud800"}}
+            if event_id == "evt_surrogate_in_data"
+            else {"object": {"object": "customer", "id": "cus_x", "balance": float("inf")}}
+            if event_id == "evt_infinity_in_data"
+            else {"object": {"object": "customer", "id": "cus_x"}},
+        }
+    ).encode()
+    response = _signed_post(client, body)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert "not" in response.get_data(as_text=True)
+    assert _counts(app, session) == before
