@@ -576,7 +576,7 @@
       }));
     }
     parts.push(cta, form, el("p", { "class": "goal" }, [el("a", {
-      href: base + "/support/manage?return_url=" + encodeURIComponent(articleUrl()), text: "Already a supporter? Sign in"
+      href: base + "/support/manage?return_url=" + encodeURIComponent(articleUrl()), text: gettext("Already a supporter? Sign in")
     })]));
     var box = el("aside", {
       "class": "box " + p, "aria-labelledby": id + "-h", "data-placement": p, id: id + "-box",
